@@ -1,0 +1,36 @@
+# One command each: `make docs` serves the site, `make test` runs everything.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: docs site test lint bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	touch $@
+
+docs: $(STAMP)  ## serve the site on http://127.0.0.1:8000, reloading on docs/ and examples/ changes
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+site: $(STAMP)  ## strict build into site/
+	$(BIN)/mkdocs build --strict --quiet
+
+lint: $(STAMP)
+	$(BIN)/ruff check examples tests
+
+test: $(STAMP)  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
+	$(BIN)/ruff check examples tests
+	rm -rf .coverage-data
+	$(BIN)/coverage run -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/coverage combine --quiet
+	$(BIN)/coverage report
+
+bench: $(STAMP)  ## the benchmark page's numbers, on this machine
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf site .coverage-data

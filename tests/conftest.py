@@ -1,0 +1,85 @@
+"""Shared fixtures: one private Redis, SMTP server, media folder and worker per test process.
+
+Each pytest-xdist process gets its own set, so nothing is shared with the
+machine's Redis on 6379 or with another run.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import celery_procs
+from support.redis_server import RedisServer
+from support.smtp_sink import SmtpSink
+
+EXAMPLES = celery_procs.EXAMPLES
+sys.path.insert(0, str(EXAMPLES))  # tests import the examples as the worker does
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> RedisServer:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> SmtpSink:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def example_env(redis_server, smtp, media_dir) -> dict:
+    """The environment a reader's shell would have, pointed at the test's own services."""
+    env = {
+        "CELERY_BROKER_URL": redis_server.url(0),
+        "CELERY_RESULT_BACKEND": redis_server.url(1),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp.port),
+        "MEDIA_DIR": str(media_dir),
+        "EMAIL_RETRY_DELAY": "0",
+        "WELCOME_DELAY": "0",
+    }
+    os.environ.update(env)  # for the API and the client side, in this process
+    import celery_app
+
+    celery_app.app.conf.update(broker_url=env["CELERY_BROKER_URL"],
+                               result_backend=env["CELERY_RESULT_BACKEND"])
+    return {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture(scope="session")
+def worker(example_env, tmp_path_factory):
+    """One real worker (solo pool) consuming celery, emails and images."""
+    log = tmp_path_factory.mktemp("logs") / "worker.log"
+    proc = celery_procs.worker(example_env, log, "--pool=solo")
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def celery(example_env):
+    """The client side: the app as the API process sees it."""
+    import celery_app
+
+    return celery_app.app
+
+
+@pytest.fixture
+def client(worker):
+    """The real FastAPI app in-process, talking to the real worker."""
+    from fastapi.testclient import TestClient
+
+    import api
+
+    with TestClient(api.app) as c:
+        yield c

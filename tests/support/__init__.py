@@ -1,0 +1,1 @@
+"""Real processes for the tests: Redis, Celery workers and Beat, SMTP, uvicorn."""
