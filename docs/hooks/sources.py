@@ -18,7 +18,8 @@ def _page(rel: Path) -> str:
     module = rel.stem
     if rel.parts[0] == "examples":
         other = f"tests/test_{module}.py"
-        see = f"Tested by [`{other}`](../tests/test_{module}.md)." if (ROOT / other).exists() else ""
+        see = f"Tested by [`{other}`](../tests/test_{module}.md)."
+        see = see if (ROOT / other).exists() else ""
     else:
         name = module.removeprefix("test_")
         other = f"examples/{name}.py"

@@ -1,5 +1,6 @@
 """Real `celery` worker and Beat subprocesses, run from examples/ as a reader would."""
 
+import contextlib
 import os
 import re
 import signal
@@ -54,14 +55,10 @@ class Proc:
             return None
         if self.proc.poll() is None:
             self.proc.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)  # stray pool children
-        except ProcessLookupError:
-            pass
         self.proc.wait()
         return self.proc.returncode
 
