@@ -34,7 +34,12 @@ class DemoStack:
             broker_transport_options={"socket_timeout": 5, "socket_connect_timeout": 2},
             redis_socket_timeout=5,
             redis_socket_connect_timeout=2,
+            # Celery lets CELERY_BROKER_URL / CELERY_RESULT_BACKEND in os.environ (which the
+            # session's example_env sets) override the URLs given above; these two do not.
+            broker_read_url=self.redis.url(0),
+            broker_write_url=self.redis.url(0),
         )
+        self.client.backend_cls = self.redis.url(1)  # idem for the result backend
         self.procs: list[celery_procs.Proc] = []
 
     def worker(self, app: str, *args: str, name: str = "w1", **env: str) -> celery_procs.Proc:
