@@ -21,6 +21,8 @@ def test_runs_offline_and_prints_what_its_comments_say():
     promised = re.findall(r"^ *#> (.*)$", source, flags=re.M)
     assert run.stdout.splitlines() == promised
     # The points Q28 makes with it, spelled out.
-    assert promised[0] == "send_email() missing 2 required positional arguments: 'subject' and 'body'"
+    assert promised[0] == (
+        "send_email() missing 2 required positional arguments: 'subject' and 'body'"
+    )
     assert "celery_app.send_email abc-123 0" in promised
     assert "['user@example.com', 'Hi', 'Welcome'] {}" in promised

@@ -1,0 +1,159 @@
+"""The site's pages as Markdown, with their snippets expanded exactly as the build does.
+
+The docs tests read the pages through this module: which pages exist, what
+each one looks like once `--8<--` lines are replaced (through the
+`pymdownx.snippets` preprocessor, configured from mkdocs.yml), and which code
+fences they hold.
+"""
+
+import functools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+EXAMPLES = ROOT / "examples"
+INCLUDES = DOCS / "_includes"
+# Folders under docs/ that are not pages of their own (see exclude_docs in mkdocs.yml).
+NOT_PAGES = ("_includes", "hooks")
+
+# A block-level snippet line: `--8<-- "path"` alone on its line (indent allowed).
+SNIPPET_LINE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+)"[ \t]*$')
+# A snippet that pulls a section of an example module: examples/<m>.py:<section>.
+EXAMPLE_SNIPPET = re.compile(r"^examples/[A-Za-z0-9_]+\.py:[a-z][-_0-9a-z]*$")
+# Section markers, as pymdownx.snippets recognises them.
+SECTION_MARKER = re.compile(
+    r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]",
+    re.I,
+)
+FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
+PYTHON_LANGS = {"python", "py", "python3", "py3"}
+
+
+@dataclass
+class Fence:
+    page: str  # page path relative to docs/
+    line: int  # 1-based line of the opening fence in the text it was found in
+    lang: str
+    info: str
+    body: str  # dedented, ends with a newline unless empty
+
+    @property
+    def is_python(self) -> bool:
+        return self.lang in PYTHON_LANGS
+
+
+@functools.cache
+def site_config():
+    """mkdocs.yml as MkDocs reads it (yaml.safe_load chokes on its !!python/name tags)."""
+    from mkdocs.config import load_config
+
+    return load_config(str(ROOT / "mkdocs.yml"))
+
+
+def _markdown():
+    import markdown
+
+    cfg = site_config()
+    mdx = {name: dict(opts) for name, opts in cfg.mdx_configs.items()}
+    snippets = mdx["pymdownx.snippets"]
+    # mkdocs resolves base_path from the current directory, which is the repo
+    # root when `make` runs it; pin it there so pytest's cwd doesn't matter.
+    snippets["base_path"] = [str((ROOT / p).resolve()) for p in snippets.get("base_path", ["."])]
+    return markdown.Markdown(extensions=cfg.markdown_extensions, extension_configs=mdx)
+
+
+def pages() -> list[str]:
+    """Every Markdown page under docs/, relative to docs/ (fragments and hooks excluded)."""
+    found = []
+    for path in sorted(DOCS.rglob("*.md")):
+        rel = path.relative_to(DOCS)
+        if rel.parts[0] not in NOT_PAGES:
+            found.append(rel.as_posix())
+    return found
+
+
+def raw(page: str) -> str:
+    return (DOCS / page).read_text()
+
+
+def expanded(page: str) -> str:
+    """The page after the snippets preprocessor: what the rest of Markdown sees."""
+    md = _markdown()
+    return "\n".join(md.preprocessors["snippet"].run(raw(page).split("\n")))
+
+
+def composed(page: str, _depth: int = 0) -> str:
+    """The page with only its Markdown fragments (docs/_includes/*.md) spliced in.
+
+    Snippets of example modules stay as `--8<--` lines, so one can tell a block
+    pulled from examples/ from a block typed into a page or a fragment.
+    """
+    return _compose(raw(page), _depth)
+
+
+def _compose(text: str, depth: int) -> str:
+    if depth > 5:
+        raise RecursionError("Markdown fragments include each other too deeply")
+    out = []
+    for line in text.split("\n"):
+        m = SNIPPET_LINE.match(line)
+        if m and m["path"].endswith(".md"):
+            inner = _compose((ROOT / m["path"]).read_text(), depth + 1)
+            out.extend(m["indent"] + part if part else part for part in inner.split("\n"))
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def fences(text: str, page: str = "") -> list[Fence]:
+    """The fenced code blocks of a Markdown text, nested in admonitions or tabs or not."""
+    found: list[Fence] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        m = FENCE_OPEN.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, fence, info = len(m["indent"]), m["fence"], m["info"].strip()
+        close = re.compile(rf"^[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        body = []
+        j = i + 1
+        while j < len(lines) and not close.match(lines[j]):
+            line = lines[j]
+            strip = min(indent, len(line) - len(line.lstrip(" \t")))
+            body.append(line[strip:])
+            j += 1
+        lang = info.split()[0].lstrip("{.").rstrip("}").lower() if info else ""
+        text_ = "\n".join(body) + ("\n" if body else "")
+        found.append(Fence(page=page, line=i + 1, lang=lang, info=info, body=text_))
+        i = j + 1
+    return found
+
+
+def is_pulled(fence: Fence) -> bool:
+    """A fence whose only content is snippet lines pulling sections of examples/*.py."""
+    lines = [line for line in fence.body.split("\n") if line.strip()]
+    if not lines:
+        return False
+    for line in lines:
+        m = SNIPPET_LINE.match(line)
+        if not (m and EXAMPLE_SNIPPET.match(m["path"])):
+            return False
+    return True
+
+
+def example_texts() -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.py"))}
+
+
+def section_markers(text: str) -> list[tuple[int, str, str]]:
+    """(line, 'start'|'end', name) for every section marker in a file."""
+    marks = []
+    for n, line in enumerate(text.split("\n"), 1):
+        m = SECTION_MARKER.search(line)
+        if m:
+            marks.append((n, m["type"].lower(), m["name"]))
+    return marks

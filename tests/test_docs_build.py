@@ -1,0 +1,122 @@
+"""The site builds strictly and fast, and a page that includes a missing snippet can't build.
+
+Tests `mkdocs.yml` and the pages under docs/ (the pages are this test's "example").
+"""
+
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from support.docs_pages import ROOT, expanded, fences, pages
+
+MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+BUDGET_S = 5.0  # issue 2: a strict build under 5 s
+
+
+def html_dir(page: str) -> str:
+    """use_directory_urls: celery/q26-x.md -> celery/q26-x/, celery/index.md -> celery/."""
+    stem = page.removesuffix(".md")
+    return stem.removesuffix("index") if stem.split("/")[-1] == "index" else stem
+
+
+@pytest.fixture(scope="module")
+def built_site(tmp_path_factory) -> tuple[Path, float, float]:
+    """The real site, built strictly from the repo root (as `make site` does) into a tmp dir."""
+    site = tmp_path_factory.mktemp("site")
+    log = site.parent / "build.log"
+    start = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [MKDOCS, "build", "--strict", "--quiet", "-d", str(site)],
+            cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT,
+        )
+        timer = threading.Timer(60, proc.kill)  # bounded, like every wait in the suite
+        timer.start()
+        _, status, usage = os.wait4(proc.pid, 0)  # wait4 also reports the child's CPU time
+        timer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.monotonic() - start
+    assert proc.returncode == 0, log.read_text()
+    return site, wall, usage.ru_utime + usage.ru_stime
+
+
+def test_strict_build_passes_within_budget(built_site):
+    site, wall, cpu = built_site
+    print(f"strict build: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    assert (site / "index.html").is_file()
+    # Other tests share the 2 cores, so wall time is noisy: the CPU time is held to the
+    # budget, the wall time only to a generous bound.
+    assert cpu < BUDGET_S
+    assert wall < 3 * BUDGET_S
+
+
+def test_every_page_is_built_with_its_python_blocks(built_site):
+    """Each page becomes HTML, with as many Python blocks as its expanded Markdown has."""
+    site, _, _ = built_site
+    for page in pages():
+        html = (site / html_dir(page) / "index.html").read_text()
+        # The snippet syntax never reaches a reader.
+        assert "--8&lt;--" not in html and "--8<--" not in html, page
+        expected = sum(f.is_python for f in fences(expanded(page)))
+        rendered = len(re.findall(r'class="language-python highlight"', html))
+        assert rendered == expected, (page, rendered, expected)
+
+
+# A private project next to the real one: its mkdocs.yml INHERITs the real config (same
+# snippets settings, check_paths and strictness), with one page and no hook.
+CHILD_CONFIG = f"""\
+INHERIT: {ROOT / "mkdocs.yml"}
+docs_dir: docs
+hooks: []
+nav:
+  - index.md
+"""
+
+PAGES = {
+    "good": '```python\n--8<-- "examples/celery_app.py:app"\n```\n',
+    "missing-file": '```python\n--8<-- "examples/no_such_module.py:app"\n```\n',
+    "missing-section": '```python\n--8<-- "examples/celery_app.py:no_such_section"\n```\n',
+    "missing-fragment": '--8<-- "docs/_includes/no-such-fragment.md"\n',
+}
+
+
+def build_in_process(project: Path) -> Exception | None:
+    """`mkdocs build --strict` of a private project, in this process (no interpreter start-up)."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    config = load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"), strict=True)
+    try:
+        build(config)
+    except Exception as exc:  # SnippetMissingError, or mkdocs' Abort on a strict warning
+        return exc
+    return None
+
+
+@pytest.mark.parametrize("case", list(PAGES))
+def test_a_missing_snippet_file_or_section_fails_the_build(case, tmp_path, monkeypatch):
+    project = tmp_path / case
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text(f"# {case}\n\n{PAGES[case]}")
+    (project / "examples").symlink_to(ROOT / "examples")
+    (project / "mkdocs.yml").write_text(CHILD_CONFIG)
+    monkeypatch.chdir(project)  # snippets' base_path "." is the current directory
+    error = build_in_process(project)
+    if case == "good":
+        # The setup itself is sound: only the snippet differs between the cases.
+        assert error is None, error
+        assert "config_from_object" in (project / "site" / "index.html").read_text()
+        return
+    assert error is not None, f"{case}: the strict build passed"
+    assert type(error).__name__ == "SnippetMissingError", repr(error)
+    missing = {"missing-file": "no_such_module.py", "missing-section": "no_such_section",
+               "missing-fragment": "no-such-fragment.md"}[case]
+    assert missing in str(error)
+    assert not (project / "site" / "index.html").exists()
