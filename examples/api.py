@@ -1,11 +1,18 @@
-"""Q26: the FastAPI side. Run it with `uvicorn api:app` from examples/."""
+"""Q26: the FastAPI side. Run it with `uvicorn api:app` from examples/.
 
+Every endpoint is a plain `def` (publishing to Redis is blocking I/O), and bad
+input stops here with a 4xx and a JSON message, before anything reaches the
+broker: see the failing-well page and tests/test_api_bad_input.py.
+"""
+
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from fastapi import FastAPI, HTTPException
 from PIL import Image, UnidentifiedImageError
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import choosing
 import media
@@ -16,6 +23,40 @@ from celery_app import app as celery
 from celery_app import process_image, send_email
 
 app = FastAPI(title="Interview guide, part 3: Celery examples")
+
+
+# --8<-- [start:body_limit]
+MAX_BODY_BYTES = 64 * 1024  # the largest valid body here (/send-email) is about 40 KB
+
+
+class BodyLimit:
+    """Answer 413 once a request body passes MAX_BODY_BYTES, declared or chunked.
+
+    The bytes are counted as they arrive, so a false Content-Length or a chunked
+    upload cannot get past it. (FastAPI's own `max_body_size` counts too, but
+    answers a declared excess in plain text, not JSON.)
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > MAX_BODY_BYTES:
+                # FastAPI turns it into {"detail": ...} like any HTTPException.
+                raise HTTPException(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+            return message
+
+        await self.app(scope, counted, send)
+
+
+app.add_middleware(BodyLimit)
+# --8<-- [end:body_limit]
 app.include_router(signup_background.router, prefix="/q27/background")
 app.include_router(signup_celery.router, prefix="/q27/celery")
 app.include_router(choosing.router, prefix="/q27/choosing")
@@ -78,6 +119,25 @@ class ImageIn(Strict):
     width: int = Field(800, ge=16, le=4096)
 
 
+# Pillow only warns from 89 M pixels and refuses from 179 M: a 100 M-pixel PNG
+# of a few hundred bytes would still reach the worker and take ~300 MB to decode.
+MAX_PIXELS = 40_000_000
+
+
+def check_image(path: Path, name: str) -> None:
+    """Refuse what is not an image, or too big to decode, before it is queued."""
+    try:
+        with Image.open(path) as img:  # reads the header only
+            pixels = img.width * img.height
+            img.verify()  # walks the file's structure without decoding it
+    except Image.DecompressionBombError as exc:  # Pillow's own guard
+        raise HTTPException(413, f"{name!r}: {exc}") from exc
+    except (UnidentifiedImageError, SyntaxError, OSError) as exc:
+        raise HTTPException(415, f"{name!r} is not an image Pillow can open") from exc
+    if pixels > MAX_PIXELS:
+        raise HTTPException(413, f"{name!r} has {pixels} pixels, over the {MAX_PIXELS} limit")
+
+
 @app.post("/process-image", status_code=202)
 def process_image_endpoint(image: ImageIn) -> Queued:
     try:
@@ -86,11 +146,7 @@ def process_image_endpoint(image: ImageIn) -> Queued:
         raise HTTPException(400, str(exc)) from exc
     if not path.is_file():
         raise HTTPException(404, f"no file {image.name!r} in the media folder")
-    try:
-        with Image.open(path) as img:
-            img.verify()  # also raises DecompressionBombError for huge images
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
-        raise HTTPException(415, f"{image.name!r} is not an image Pillow can safely open") from exc
+    check_image(path, image.name)
     task = publish(process_image.delay, image.name, image.width)
     return Queued(task_id=task.id, status_url=f"/task/{task.id}")
 # --8<-- [end:process_image]

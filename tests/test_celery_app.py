@@ -51,40 +51,29 @@ def test_delay_with_one_argument_fails_on_the_client_before_sending(worker, redi
     assert smtp.to("user@example.com") == []
 
 
-@pytest.fixture
-def refusing(smtp):
-    """The SMTP server answers 451 to the next `smtp.refuse` messages; reset afterwards."""
-    before = smtp.refused
-    yield lambda: smtp.refused - before
-    smtp.refuse = 0
-
-
-def test_smtp_refusals_are_retried_until_the_server_accepts(worker, redis_server, smtp, refusing):
+def test_smtp_refusals_are_retried_until_the_server_accepts(worker, redis_server, smtp):
     from celery_app import send_email
 
     to, task_id = f"{unique('retry')}@example.com", str(uuid.uuid4())
-    smtp.refuse = 2
-    with StateLog(redis_server.client(1), task_id) as log:
+    with smtp.refusing(2) as refused, StateLog(redis_server.client(1), task_id) as log:
         send_email.apply_async((to, "Retry", "third time lucky"), task_id=task_id)
         states = log.until_final()
     assert states == ["STARTED", "RETRY", "STARTED", "RETRY", "STARTED", "SUCCESS"]
     assert log.metas[1]["result"]["exc_type"] == "SMTPDataError"  # why it retried
-    assert refusing() == 2
+    assert refused() == 2
     assert len(smtp.wait_for(to)) == 1
 
 
-def test_a_server_refusing_forever_means_four_runs_then_the_smtp_error(
-        worker, redis_server, smtp, refusing):
+def test_a_server_refusing_forever_means_four_runs_then_the_smtp_error(worker, redis_server, smtp):
     """Errata 12: max_retries=3 is 4 runs, and the final error is the original one."""
     from celery_app import send_email
 
     to, task_id = f"{unique('never')}@example.com", str(uuid.uuid4())
-    smtp.refuse = 1000
-    with StateLog(redis_server.client(1), task_id) as log:
+    with smtp.refusing() as refused, StateLog(redis_server.client(1), task_id) as log:
         send_email.apply_async((to, "Never", "refused"), task_id=task_id)
         states = log.until_final()
     assert states == ["STARTED", "RETRY"] * 3 + ["STARTED", "FAILURE"]
-    assert refusing() == 4
+    assert refused() == 4
     result = send_email.AsyncResult(task_id)
     assert result.state == "FAILURE"
     assert isinstance(result.result, smtplib.SMTPDataError)

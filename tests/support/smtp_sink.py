@@ -1,6 +1,8 @@
 """A real SMTP server (aiosmtpd) that keeps what it receives, and can refuse on demand."""
 
+import contextlib
 import threading
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -43,6 +45,21 @@ class SmtpSink:
         with self.lock:
             self.messages.clear()
             self.refuse = self.refused = 0
+
+    @contextlib.contextmanager
+    def refusing(self, count: int = 10**6) -> Iterator[Callable[[], int]]:
+        """Refuse the next `count` messages (default: all) with a 451 inside the block.
+
+        Yields a function that says how many were refused since the block began;
+        the server accepts again when the block ends.
+        """
+        with self.lock:
+            before, self.refuse = self.refused, count
+        try:
+            yield lambda: self.refused - before
+        finally:
+            with self.lock:
+                self.refuse = 0
 
     def to(self, address: str) -> list[EmailMessage]:
         with self.lock:
