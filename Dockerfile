@@ -1,0 +1,34 @@
+# syntax=docker/dockerfile:1
+# The sandbox image: examples/ is the application root of the worker, Beat, the API and Flower.
+# docs/sandbox.md explains how to use it; tests/test_sandbox_validation.py lints this file.
+FROM python:3.11-slim-trixie
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    MEDIA_DIR=/app/media
+
+# Runtime dependencies only, read from pyproject.toml's [project] table: one list for the
+# image, the tests and a reader's virtualenv. No build step, and pip keeps no cache.
+COPY pyproject.toml /tmp/pyproject.toml
+RUN python -c "import tomllib; deps = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
+ && pip install --no-cache-dir --requirement /tmp/requirements.txt \
+ && rm /tmp/pyproject.toml /tmp/requirements.txt
+
+# An unprivileged user owns only what it must write: the media folder and Beat's schedule.
+# Docker copies these folders (owner and files) into empty named volumes mounted on them,
+# which is how the sample images reach the `media` volume.
+RUN groupadd --system --gid 10001 app \
+ && useradd --no-log-init --system --uid 10001 --gid app --create-home app \
+ && mkdir -p /app/media /var/lib/celery-beat \
+ && chown app:app /app/media /var/lib/celery-beat
+WORKDIR /app
+COPY --chown=app:app examples/sample_media/ /app/media/
+# The code stays root-owned: the app user can run it, not change it.
+COPY examples/*.py /app/
+
+# Numeric, so that a runtime can check "not root" without reading /etc/passwd.
+USER 10001:10001
+EXPOSE 8000 5555
+CMD ["uvicorn", "api:app", "--host", "0.0.0.0", "--port", "8000"]
