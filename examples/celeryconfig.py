@@ -20,8 +20,13 @@ broker_transport_options = {
 }
 broker_connection_timeout = 2
 # The result backend has its own connection and its own timeouts.
-redis_socket_timeout = 5
-redis_socket_connect_timeout = 2
+redis_socket_timeout = 1
+redis_socket_connect_timeout = 1
+# At send time the result backend also subscribes to the task's result channel,
+# and by default retries that 20 times, a second apart: a dead or silent Redis
+# would hold a request for 20 s to over a minute. Fail at once instead (about
+# 2 socket timeouts); broker_errors.publish turns the RuntimeError into a 503.
+result_backend_transport_options = {"retry_policy": {"max_retries": 0}}
 # Since 5.5 Celery only warns when broker_connection_retry is False;
 # saying it explicitly documents that the worker waits for Redis at startup.
 broker_connection_retry_on_startup = True
