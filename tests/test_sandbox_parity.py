@@ -17,6 +17,7 @@ import pytest
 from support.redis_server import RedisServer
 from support.sandbox import ENV_EXAMPLE, Clock, NativeStack
 from support.smtp_sink import SmtpSink
+from support.task_api import poll_status
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -89,34 +90,30 @@ def test_compose_services_run_natively_and_walk_the_tour(stack):
     assert f"celerybeat@{stack.hostname}: OK" in health["beat"].stdout
     clock("step passed: beat sent cleanup_old_files, the worker deleted the 40-day-old file")
 
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10) as http, httpx.Client(base_url=stack.url("api"),
+                                                           timeout=10) as api:
         # 3. The API answers /health.
-        health = http.get(stack.url("api", "/health"))
+        health = api.get("/health")
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         clock("step passed: api GET /health -> 200 {'status': 'ok'}")
 
         # 4. POST /send-email: the worker delivers the mail over SMTP.
         mail = {"to": "reader@example.com", "subject": "Parity", "body": "Sent natively."}
-        queued = http.post(stack.url("api", "/send-email"), json=mail)
+        queued = api.post("/send-email", json=mail)
         assert queued.status_code == 202, queued.text
         task_id = queued.json()["task_id"]
         [message] = stack.smtp.wait_for("reader@example.com", timeout=20)
         assert message["Subject"] == "Parity"
         assert message.get_content().strip() == "Sent natively."
-        status = wait_until(
-            lambda: (r := http.get(stack.url("api", f"/task/{task_id}")).json())["status"]
-            == "SUCCESS" and r, 15, "send_email to succeed")
-        assert status["result"]["status"] == "sent"
+        status = poll_status(api, queued.json()["status_url"], "SUCCESS", "FAILURE")
+        assert (status["status"], status["result"]["status"]) == ("SUCCESS", "sent")
         clock(f"step passed: POST /send-email -> 202, the mail arrived, task {task_id} SUCCESS")
 
         # 5. POST /process-image on a sample the media volume starts with.
-        queued = http.post(stack.url("api", "/process-image"), json={"name": "sample.jpg",
-                                                                     "width": 400})
+        queued = api.post("/process-image", json={"name": "sample.jpg", "width": 400})
         assert queued.status_code == 202, queued.text
-        image_task = queued.json()["task_id"]
-        status = wait_until(
-            lambda: (r := http.get(stack.url("api", f"/task/{image_task}")).json())["status"]
-            == "SUCCESS" and r, 15, "process_image to succeed")
+        status = poll_status(api, queued.json()["status_url"], "SUCCESS", "FAILURE")
+        assert status["status"] == "SUCCESS", status
         assert status["result"] == {"output": "resized/sample.jpg", "size": [400, 267]}
         assert (media / "resized" / "sample.jpg").is_file()
         clock("step passed: POST /process-image -> resized/sample.jpg, 400x267")

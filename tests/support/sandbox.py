@@ -37,6 +37,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -85,8 +86,16 @@ def compose(*args: str, file: Path = COMPOSE_FILE, env: dict | None = None,
 
 
 def resolved(file: Path = COMPOSE_FILE, **interpolation: str) -> dict:
-    """`docker compose config` as JSON: the model after interpolation, merges and env_files."""
-    out = compose("config", "--format", "json", file=file, env=interpolation)
+    """`docker compose config` as JSON: the model after interpolation, merges and env_files.
+
+    Read from a private copy of the project (the compose file and .env.example), so that a
+    developer's own git-ignored .env cannot change what the tests see.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        for source in (file, ENV_EXAMPLE):
+            shutil.copy(source, Path(tmp) / source.name)
+        out = compose("config", "--format", "json", file=Path(tmp) / file.name,
+                      env=interpolation)
     if out.returncode != 0:
         raise RuntimeError(f"docker compose config failed:\n{out.stderr}")
     return json.loads(out.stdout)
