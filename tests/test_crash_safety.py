@@ -1,0 +1,171 @@
+"""Q27, Persistence: kill -9 during the work, for BackgroundTasks and for Celery.
+
+Each demo kills the process that runs the welcome mail while it sleeps
+(WELCOME_DELAY), then watches, for longer than that delay, whether the
+mail still arrives. The kill is timed on the run's own log line, never on
+a fixed sleep.
+"""
+
+import json
+import os
+import re
+import signal
+import uuid
+
+import httpx
+import pytest
+from billiard.exceptions import WorkerLostError
+
+from support import celery_procs
+from support.proofs import never, own_broker, uvicorn
+from support.redis_server import RedisServer
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+DELAY = 1.0  # long enough to kill during it, short enough to keep the suite fast
+WATCH = DELAY + 0.5  # "never arrives" is watched for longer than the work takes
+
+
+def new_address() -> str:
+    return f"{uuid.uuid4().hex[:8]}@example.com"
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("crash-redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def env(example_env, broker) -> dict:
+    with own_broker(example_env, broker, WELCOME_DELAY=str(DELAY)) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def crash(env):
+    """The example module; its client side follows this module's Redis through `env`."""
+    import crash_safety
+
+    return crash_safety
+
+
+@pytest.fixture(scope="module")
+def crash_worker(crash, env, tmp_path_factory):
+    """`celery -A crash_safety worker -c 1`: one prefork child, the one we kill."""
+    log = tmp_path_factory.mktemp("crash-logs") / "worker.log"
+    proc = celery_procs.worker(env, log, "-c", "1", app="crash_safety")
+    yield proc
+    proc.stop()
+
+
+def runs(worker: celery_procs.Proc, email: str) -> list[tuple[int, bool]]:
+    """(pid, redelivered) of every run of the welcome mail to `email`, from the worker log."""
+    found = re.findall(rf"welcome {re.escape(email)}: pid=(\d+) redelivered=(\w+)", worker.log)
+    return [(int(pid), flag == "True") for pid, flag in found]
+
+
+def kill_first_run(worker: celery_procs.Proc, email: str) -> int:
+    """Wait for the run to start, then kill -9 the pool child running it."""
+    match = worker.wait_for_log(rf"welcome {re.escape(email)}: pid=(\d+) redelivered=False")
+    pid = int(match[1])
+    os.kill(pid, signal.SIGKILL)
+    return pid
+
+
+def queue_is_empty(broker: RedisServer) -> bool:
+    """Nothing waiting in `celery`, nothing reserved in kombu's `unacked` hash."""
+    db = broker.client(0)
+    return db.llen("celery") == 0 and db.hlen("unacked") == 0
+
+
+# --- BackgroundTasks: the work lives only in the uvicorn process --------------
+
+def test_background_task_runs_after_the_response(env, smtp, tmp_path):
+    """The positive control: no crash, the welcome mail arrives after the 201."""
+    api = uvicorn(env, tmp_path / "uvicorn.log")
+    try:
+        email = new_address()
+        response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})
+        assert response.status_code == 201
+        assert response.elapsed.total_seconds() < DELAY  # the response does not wait
+        assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
+    finally:
+        api.stop()  # SIGTERM: a clean exit, so coverage keeps this process's data
+
+
+def test_background_task_is_lost_when_uvicorn_is_killed(env, smtp, tmp_path):
+    api = uvicorn(env, tmp_path / "uvicorn.log")
+    try:
+        email = new_address()
+        response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})
+        assert response.status_code == 201
+        os.kill(api.proc.pid, signal.SIGKILL)  # just after the response arrived
+        api.proc.wait(5)
+        never(lambda: smtp.to(email), WATCH, f"a welcome mail to {email}")
+    finally:
+        api.stop()
+
+
+# --- Celery: the work is a message, and the ack decides its fate --------------
+
+def control_then_kill(task, worker: celery_procs.Proc, smtp) -> tuple[str, int, object]:
+    """Send once without a crash (the mail must arrive), then again, killing the run.
+
+    The worker usually notices the dead child at its next pool check (every 5 s),
+    hence the generous timeouts.
+    """
+    control = new_address()
+    task.delay(control).get(timeout=30)
+    assert len(smtp.to(control)) == 1
+    assert [flag for _, flag in runs(worker, control)] == [False]
+    email = new_address()
+    result = task.delay(email)
+    return email, kill_first_run(worker, email), result
+
+
+def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, broker, smtp):
+    email, killed, result = control_then_kill(crash.welcome_acks_late, crash_worker, smtp)
+
+    assert result.get(timeout=30).endswith("@interview-guide>")  # a Message-ID
+    assert result.state == "SUCCESS"
+    (first, first_flag), (second, second_flag) = runs(crash_worker, email)
+    assert (first, first_flag) == (killed, False)
+    assert second != killed and second_flag is True  # a new child, a redelivered message
+    assert len(smtp.to(email)) == 1  # the killed run never got to send
+    wait_until(lambda: queue_is_empty(broker), 10, "the message acked")
+    assert len(runs(crash_worker, email)) == 2
+
+
+@pytest.mark.parametrize("variant", ["welcome_no_requeue", "welcome_early_ack"])
+def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, broker, smtp,
+                                                         variant):
+    email, _, result = control_then_kill(getattr(crash, variant), crash_worker, smtp)
+
+    with pytest.raises(WorkerLostError):
+        result.get(timeout=30)
+    assert result.state == "FAILURE"
+    never(lambda: smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
+          f"a second run or a mail to {email}")
+    assert queue_is_empty(broker)
+
+
+# --- The broker itself: Redis keeps the queue only with AOF -------------------
+
+@pytest.mark.parametrize(("appendonly", "survivors"), [(False, 0), (True, 3)],
+                         ids=["aof-off", "aof-on"])
+def test_queued_tasks_survive_a_redis_kill_only_with_aof(crash, tmp_path, appendonly, survivors):
+    server = RedisServer(tmp_path, appendonly=appendonly).start()
+    try:
+        with crash.app.connection_for_write(server.url(0)) as conn:
+            sent = [crash.welcome_acks_late.apply_async(
+                (new_address(),), connection=conn, ignore_result=True).id
+                    for _ in range(3)]
+        assert server.client().llen("celery") == 3  # queued, no worker
+        server.restart()  # kill -9, then start again on the same port and directory
+        queued = [json.loads(raw)["headers"]["id"] for raw in server.client().lrange("celery", 0, -1)]
+        assert len(queued) == survivors
+        assert set(queued) == (set(sent) if appendonly else set())
+    finally:
+        server.stop()
