@@ -1,0 +1,100 @@
+"""The built site as a reader gets it: a strict build, served on loopback, and a browser for it.
+
+- `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there).
+- `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
+  which is what page weights are measured from.
+- `launch(playwright)` starts Debian's Chromium with the same flags the mermaid hook uses.
+- `html_files(site)` and `url_of(site, path)` list the pages and say where they are served.
+"""
+
+import functools
+import http.server
+import importlib.util
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from support.waiting import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
+
+
+def build(dest: Path, timeout: float = 120) -> float:
+    """Strict build of the real site into `dest`; returns its wall time in seconds."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        [MKDOCS, "build", "--strict", "--quiet", "-d", str(dest)],
+        cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True, text=True, timeout=timeout,
+    )
+    elapsed = time.monotonic() - start
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return elapsed
+
+
+def html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def url_of(site: Path, html: Path) -> str:
+    """The URL path a file is served at: directory URLs for index.html."""
+    rel = html.relative_to(site).as_posix()
+    return "/" + (rel.removesuffix("index.html") if rel.endswith("index.html") else rel)
+
+
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    def send_header(self, keyword, value):
+        if keyword.lower() == "content-length":
+            self.server.log.append((self.path.split("?")[0], int(value)))
+        super().send_header(keyword, value)
+
+    def log_message(self, format, *args):  # quiet: the test output is the report
+        pass
+
+
+class SiteServer:
+    """A static file server for a built site, on a free loopback port, in a thread."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        handler = functools.partial(_Handler, directory=str(root))
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
+        self._httpd.daemon_threads = True
+        self._httpd.log = []  # (path, bytes) for every response with a body length
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def log(self) -> list[tuple[str, int]]:
+        return self._httpd.log
+
+    def start(self) -> "SiteServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=5)
+
+
+@functools.cache
+def _mermaid_hook():
+    # One place says which Chromium and which flags: the docs hook that draws the diagrams.
+    path = ROOT / "docs" / "hooks" / "mermaid_svg.py"
+    spec = importlib.util.spec_from_file_location("mermaid_svg_hook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def launch(playwright):
+    hook = _mermaid_hook()
+    return playwright.chromium.launch(
+        executable_path=hook.chromium_executable(), args=hook.CHROMIUM_ARGS
+    )
