@@ -57,6 +57,10 @@ class DemoStack:
     def close(self) -> None:
         for proc in self.procs:
             proc.stop()
+        # An AsyncResult still alive unsubscribes from its result channel when it is
+        # garbage-collected; with Redis gone that retries for ~20 s, then raises.
+        with contextlib.suppress(Exception):
+            self.client.backend.result_consumer.subscribed_to.clear()
         with contextlib.suppress(Exception):
             self.client.close()
         self.redis.stop()
