@@ -1,0 +1,50 @@
+"""examples/killed_worker.py: kill -9 of the whole worker leaves the message in `unacked`.
+
+A private Redis, two real solo workers of the demo app (visibility timeout 2 s):
+`a` is killed with its whole process group mid-task, `b` gets the message back
+only after the visibility timeout.
+"""
+
+import json
+import os
+import signal
+
+import pytest
+
+from support.demo_stack import DemoStack
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
+VISIBILITY_TIMEOUT = 2  # visibility_timeout.py's setting
+
+
+def test_killed_worker_message_waits_in_unacked_then_runs_elsewhere(tmp_path):
+    stack = DemoStack(tmp_path)
+    try:
+        broker, results = stack.redis.client(0), stack.redis.client(1)
+
+        def runs():
+            return [json.loads(r) for r in results.lrange("runs:job", 0, -1)]
+
+        a = stack.worker("killed_worker", "--pool=solo", name="a")
+        job = stack.client.send_task("killed_worker.long_job", ["job", 1.0])
+        wait_until(runs, 10, "the job to start on a")
+        os.killpg(a.proc.pid, signal.SIGKILL)  # the whole worker: main process and all
+        a.proc.wait(5)
+
+        # Nobody acked, nobody requeued: the message is parked, the queue is empty.
+        assert broker.hlen("unacked") == 1
+        assert broker.llen("celery") == 0
+        (tag,) = broker.hkeys("unacked")
+        delivered_at = broker.zscore("unacked_index", tag)
+
+        stack.worker("killed_worker", "--pool=solo", name="b")
+        wait_until(lambda: len(runs()) == 2, 15, "the job to run again on b")
+        first, second = runs()
+        assert (first["worker"].split("@")[0], second["worker"].split("@")[0]) == ("a", "b")
+        assert second["at"] - delivered_at >= VISIBILITY_TIMEOUT  # not one moment sooner
+        assert job.get(timeout=10) is None and job.state == "SUCCESS"
+        wait_until(lambda: broker.hlen("unacked") == 0, 5, "b's ack")  # acked after the result
+    finally:
+        stack.close()
