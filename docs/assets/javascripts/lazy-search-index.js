@@ -1,0 +1,34 @@
+// Fetch the search index when the reader first opens search, not on every page load.
+//
+// Material requests search/search_index.json (through XMLHttpRequest) as soon as a page
+// loads over http(s), and the index covers the whole site, so every page would carry it
+// in its weight. This holds that one request back until search is opened: focus in the
+// search box (click, or the "/" "s" "f" shortcuts) or the search toggle. Then it is sent
+// unchanged, and Material shows "Initializing search" for the moment it takes.
+(function () {
+  var INDEX = /\/search\/search_index\.json(\?|$)/;
+  var held = [];
+  var opened = false;
+  function open() {
+    if (opened) return;
+    opened = true;
+    held.splice(0).forEach(function (go) { go(); });
+  }
+  function isSearch(el) {
+    return el && el.matches && el.matches("input[name=query], #__search");
+  }
+  document.addEventListener("focusin", function (e) { if (isSearch(e.target)) open(); }, true);
+  document.addEventListener("change", function (e) { if (isSearch(e.target)) open(); }, true);
+
+  var xhrOpen = XMLHttpRequest.prototype.open;
+  var xhrSend = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url) {
+    this.__lazyIndex = INDEX.test(String(url));
+    return xhrOpen.apply(this, arguments);
+  };
+  XMLHttpRequest.prototype.send = function () {
+    var xhr = this, args = arguments;
+    if (!xhr.__lazyIndex || opened) return xhrSend.apply(xhr, args);
+    held.push(function () { xhrSend.apply(xhr, args); });
+  };
+})();
