@@ -164,7 +164,8 @@ def test_queued_tasks_survive_a_redis_kill_only_with_aof(crash, tmp_path, append
                     for _ in range(3)]
         assert server.client().llen("celery") == 3  # queued, no worker
         server.restart()  # kill -9, then start again on the same port and directory
-        queued = [json.loads(raw)["headers"]["id"] for raw in server.client().lrange("celery", 0, -1)]
+        raw = server.client().lrange("celery", 0, -1)
+        queued = [json.loads(message)["headers"]["id"] for message in raw]
         assert len(queued) == survivors
         assert set(queued) == (set(sent) if appendonly else set())
     finally:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .celery_procs import CELERY, EXAMPLES, Proc
@@ -35,6 +36,12 @@ def own_broker(base_env: dict, redis: RedisServer, **extra: str) -> Iterator[dic
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+def together(*starts: Callable[[], object]) -> list:
+    """Run slow starts (or stops) side by side, e.g. two workers that each take ~1 s."""
+    with ThreadPoolExecutor(len(starts)) as pool:
+        return [f.result() for f in [pool.submit(start) for start in starts]]
 
 
 def never(check: Callable[[], object], within: float, what: str) -> None:

@@ -1,0 +1,45 @@
+"""Q27, Scheduling: Beat sends send_digest at its interval, and a worker runs it."""
+
+import re
+from datetime import datetime
+
+import pytest
+
+from support import celery_procs
+from support.proofs import own_broker, together
+from support.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+EVERY = 1.0  # DIGEST_EVERY_SECONDS for the demo (60 by default)
+SENDS = 3
+SENT = re.compile(r"\[(\S+ \S+): INFO/MainProcess\] Scheduler: Sending due task digest "
+                  r"\(periodic\.send_digest\)")
+
+
+@pytest.fixture
+def env(example_env, tmp_path):
+    server = RedisServer(tmp_path / "redis").start()
+    with own_broker(example_env, server, DIGEST_EVERY_SECONDS=str(EVERY)) as env:
+        yield env
+    server.stop()
+
+
+def test_beat_sends_the_task_at_its_interval(env, tmp_path):
+    worker, beat = together(
+        lambda: celery_procs.worker(env, tmp_path / "worker.log", "--pool=solo", app="periodic"),
+        lambda: celery_procs.beat(env, tmp_path / "beat.log", tmp_path / "schedule",
+                                  app="periodic"),
+    )
+    try:
+        # Bounded: three intervals plus room for a loaded machine.
+        worker.wait_for_log(rf"(?s)(periodic\.send_digest\[\S+\] succeeded.*){{{SENDS}}}",
+                            timeout=SENDS * EVERY + 15)
+    finally:
+        together(beat.stop, worker.stop)
+
+    sent = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f") for t in SENT.findall(beat.log)]
+    gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
+    assert len(sent) >= SENDS
+    assert all(abs(gap - EVERY) < 0.3 for gap in gaps), gaps
+    assert worker.log.count("succeeded in") >= SENDS
+    assert "'digest sent'" in worker.log

@@ -1,0 +1,64 @@
+"""Q27, Result backend: the JSON stored in celery-task-meta-<id>, and its TTL."""
+
+import json
+
+import pytest
+
+from support import celery_procs
+from support.proofs import own_broker
+from support.redis_server import RedisServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = RedisServer(tmp_path_factory.mktemp("results-redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def result_backend(example_env, server, tmp_path_factory):
+    """The example module, and a worker for it, on this module's Redis."""
+    with own_broker(example_env, server) as env:
+        log = tmp_path_factory.mktemp("results-logs") / "worker.log"
+        worker = celery_procs.worker(env, log, "--pool=solo", app="result_backend")
+        import result_backend
+
+        yield result_backend
+        worker.stop()
+
+
+def stored(server: RedisServer, task_id: str) -> tuple[dict, float]:
+    """The decoded value of celery-task-meta-<id> in the results db, and its TTL in seconds."""
+    db = server.client(1)
+    key = f"celery-task-meta-{task_id}"
+    return json.loads(db.get(key)), db.pttl(key) / 1000
+
+
+def test_success_is_stored_as_json_for_result_expires(result_backend, server):
+    result = result_backend.invoice_total.delay([19.99, 5.01])
+    assert result.get(timeout=20) == {"total": 25.0, "lines": 2}
+
+    meta, ttl = stored(server, result.id)
+    assert set(meta) == {"status", "result", "traceback", "children", "date_done", "task_id"}
+    assert meta["status"] == "SUCCESS"
+    assert meta["result"] == {"total": 25.0, "lines": 2}
+    assert (meta["traceback"], meta["children"], meta["task_id"]) == (None, [], result.id)
+    expires = result_backend.app.conf.result_expires
+    assert expires == 3600  # celeryconfig's value, in seconds
+    assert expires - 10 < ttl <= expires  # a SETEX with result_expires, read just after
+
+
+def test_failure_is_stored_with_the_exception(result_backend, server):
+    result = result_backend.invoice_total.delay(["12.50"])  # a str: sum() raises TypeError
+    with pytest.raises(TypeError):
+        result.get(timeout=20)
+
+    meta, ttl = stored(server, result.id)
+    assert meta["status"] == "FAILURE"
+    assert meta["result"]["exc_type"] == "TypeError"
+    assert meta["result"]["exc_module"] == "builtins"
+    assert meta["traceback"].startswith("Traceback (most recent call last)")
+    assert 3590 < ttl <= 3600
