@@ -42,8 +42,12 @@ class DemoStack:
         self.client.backend_cls = self.redis.url(1)  # idem for the result backend
         self.procs: list[celery_procs.Proc] = []
 
-    def worker(self, app: str, *args: str, name: str = "w1", **env: str) -> celery_procs.Proc:
-        """A real `celery -A <app> worker` on this stack's Redis (QUICK flags), ready."""
+    def worker(self, app: str, *args: str, name: str = "w1", ready: bool = True,
+               **env: str) -> celery_procs.Proc:
+        """A real `celery -A <app> worker` on this stack's Redis (QUICK flags), ready.
+
+        `ready=False` returns at once: start several, then `wait_for_log(r"ready\\.")` each.
+        """
         log = self.workdir / f"{name}.log"
         proc = celery_procs.Proc(
             [celery_procs.CELERY, "-A", app, "worker", "-n", f"{name}@%h",
@@ -51,10 +55,14 @@ class DemoStack:
             {**self.env, **env}, log,
         )
         self.procs.append(proc.start())
-        proc.wait_for_log(r"ready\.")
+        if ready:
+            proc.wait_for_log(r"ready\.")
         return proc
 
     def close(self) -> None:
+        for proc in self.procs:  # SIGTERM them all first: their warm shutdowns overlap
+            if proc.proc and proc.proc.poll() is None:
+                proc.proc.terminate()
         for proc in self.procs:
             proc.stop()
         # An AsyncResult still alive unsubscribes from its result channel when it is
