@@ -1,8 +1,11 @@
 """Q26: the FastAPI side. Run it with `uvicorn api:app` from examples/.
 
+Shown on docs/celery/q26-what-is-celery.md (the endpoints) and
+docs/celery/failing-well.md (bad input, the body limit, image checks).
+
 Every endpoint is a plain `def` (publishing to Redis is blocking I/O), and bad
 input stops here with a 4xx and a JSON message, before anything reaches the
-broker: see the failing-well page and tests/test_api_bad_input.py.
+broker (tests/test_api_bad_input.py).
 """
 
 from pathlib import Path

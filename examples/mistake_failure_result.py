@@ -1,4 +1,6 @@
-"""A mistake kept on purpose (Q26): the usual `GET /task/{id}`, which loses the error.
+"""A mistake kept on purpose: the usual `GET /task/{id}`, which loses the error.
+
+Shown on docs/celery/q26-what-is-celery.md.
 
 For a failed task, `task.result` is the exception object. FastAPI's encoder
 turns an exception into `{}`, so the client gets `200 {"status": "FAILURE",

@@ -1,4 +1,7 @@
-"""A mistake kept on purpose (Q26 and Q28): the source's task names, which match nothing.
+"""A mistake kept on purpose: the source's task names, which match nothing.
+
+Shown on docs/celery/q26-what-is-celery.md (the schedule) and
+docs/celery/q28-how-celery-works.md (the routes).
 
 The usual version creates `Celery("tasks")` in a module called celery_app.py and
 then names its tasks "tasks.<function>" in the beat schedule and the routes. But

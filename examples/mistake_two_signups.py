@@ -1,4 +1,6 @@
-"""A mistake kept on purpose (Q27): two `POST /signup` routes on one app.
+"""A mistake kept on purpose: two `POST /signup` routes on one app.
+
+Shown on docs/celery/q27-celery-vs-backgroundtasks.md.
 
 The usual version shows the BackgroundTasks signup and the Celery signup one
 after the other, both as `@app.post("/signup")` on the same app. FastAPI does

@@ -16,7 +16,7 @@ from PIL import Image
 import media
 
 # No .hypothesis/ folder in the working tree; no deadline on a loaded 2-core machine.
-quick = settings(database=None, deadline=None, max_examples=200,
+quick = settings(database=None, deadline=None, max_examples=100,
                  suppress_health_check=[HealthCheck.too_slow])
 
 
