@@ -110,23 +110,10 @@ def test_background_task_is_lost_when_uvicorn_is_killed(env, smtp, tmp_path):
 
 # --- Celery: the work is a message, and the ack decides its fate --------------
 
-def control_then_kill(task, worker: celery_procs.Proc, smtp) -> tuple[str, int, object]:
-    """Send once without a crash (the mail must arrive), then again, killing the run.
-
-    The worker usually notices the dead child at its next pool check (every 5 s),
-    hence the generous timeouts.
-    """
-    control = new_address()
-    task.delay(control).get(timeout=30)
-    assert len(smtp.to(control)) == 1
-    assert [flag for _, flag in runs(worker, control)] == [False]
-    email = new_address()
-    result = task.delay(email)
-    return email, kill_first_run(worker, email), result
-
-
 def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, broker, smtp):
-    email, killed, result = control_then_kill(crash.welcome_acks_late, crash_worker, smtp)
+    email = new_address()
+    result = crash.welcome_acks_late.delay(email)
+    killed = kill_first_run(crash_worker, email)
 
     assert result.get(timeout=30).endswith("@interview-guide>")  # a Message-ID
     assert result.state == "SUCCESS"
@@ -141,14 +128,30 @@ def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker
 @pytest.mark.parametrize("variant", ["welcome_no_requeue", "welcome_early_ack"])
 def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, broker, smtp,
                                                          variant):
-    email, _, result = control_then_kill(getattr(crash, variant), crash_worker, smtp)
+    email = new_address()
+    result = getattr(crash, variant).delay(email)
+    kill_first_run(crash_worker, email)
 
+    # The worker notices the dead child at its next pool check (every 5 s).
     with pytest.raises(WorkerLostError):
         result.get(timeout=30)
     assert result.state == "FAILURE"
     never(lambda: smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
           f"a second run or a mail to {email}")
     assert queue_is_empty(broker)
+
+
+def test_without_a_crash_every_variant_sends_once(crash, crash_worker, smtp):
+    """The positive control. It comes after the kills (pytest keeps file order in each
+    xdist process), so its child survives and coverage keeps the task lines it ran."""
+    tasks = [crash.welcome_acks_late, crash.welcome_no_requeue, crash.welcome_early_ack]
+    sent = {new_address(): task.delay for task in tasks}
+    results = [delay(email) for email, delay in sent.items()]
+    for result in results:
+        result.get(timeout=30)
+    for email in sent:
+        assert len(smtp.to(email)) == 1
+        assert [flag for _, flag in runs(crash_worker, email)] == [False]
 
 
 # --- The broker itself: Redis keeps the queue only with AOF -------------------
