@@ -1,4 +1,7 @@
-"""Q27, Priority: routes fill their own queues; on Redis, priority 0 runs first."""
+"""Q27, Priority: routes fill their own queues; on Redis, priority 0 runs first.
+
+(test_celeryconfig.py shows the same routes through celery_app's own tasks.)
+"""
 
 import json
 import re
