@@ -149,6 +149,7 @@ class NativeStack:
     def __init__(self, workdir: Path, redis_port: int, smtp_port: int, clock: Clock,
                  **interpolation: str):
         self.workdir, self.clock = workdir, clock
+        self.redis_port, self.smtp_port = redis_port, smtp_port
         self.config = resolved(**interpolation)
         self.services: dict = self.config["services"]
         self.hostname = socket.gethostname()
