@@ -13,7 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from support.docs_pages import SNIPPET_LINE, composed, pages
-from support.site import build, html_files, url_of
+from support.site import html_files, shared_build, url_of
 
 BASE = "http://site.invalid"  # any origin: only same-origin links are internal
 QUESTION = re.compile(r"^celery/q\d+-[^/]+\.md$")
@@ -37,10 +37,8 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    dest = tmp_path_factory.mktemp("links-site")
-    build(dest)
-    return dest
+def site() -> Path:
+    return shared_build()[0]
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,22 @@
 """The built site as a reader gets it: a strict build, served on loopback, and a browser for it.
 
-- `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there).
+- `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there);
+  `shared_build()` does it once per test process for the modules that only read the result.
 - `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
   which is what page weights are measured from.
 - `launch(playwright)` starts Debian's Chromium with the same flags the mermaid hook uses.
 - `html_files(site)` and `url_of(site, path)` list the pages and say where they are served.
 """
 
+import atexit
 import functools
 import http.server
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -36,6 +40,14 @@ def build(dest: Path, timeout: float = 120) -> float:
     return elapsed
 
 
+@functools.cache
+def shared_build() -> tuple[Path, float]:
+    """One strict build per test process, for the tests that only read it: (site dir, wall s)."""
+    dest = Path(tempfile.mkdtemp(prefix="site-"))
+    atexit.register(shutil.rmtree, dest, True)
+    return dest, build(dest)
+
+
 def html_files(site: Path) -> list[Path]:
     return sorted(site.rglob("*.html"))
 
@@ -56,6 +68,15 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A browser that navigates on drops the downloads it no longer needs: not an error.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class SiteServer:
     """A static file server for a built site, on a free loopback port, in a thread."""
 
@@ -64,8 +85,7 @@ class SiteServer:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         handler = functools.partial(_Handler, directory=str(root))
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self._httpd.daemon_threads = True
+        self._httpd = _Server(("127.0.0.1", self.port), handler)
         self._httpd.log = []  # (path, bytes) for every response with a body length
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
