@@ -58,7 +58,7 @@ def test_failure_is_stored_with_the_exception(result_backend, server):
 
     meta, ttl = stored(server, result.id)
     assert meta["status"] == "FAILURE"
-    assert meta["result"]["exc_type"] == "TypeError"
-    assert meta["result"]["exc_module"] == "builtins"
+    assert meta["result"] == {"exc_type": "TypeError", "exc_module": "builtins",
+                              "exc_message": ["unsupported operand type(s) for +: 'int' and 'str'"]}
     assert meta["traceback"].startswith("Traceback (most recent call last)")
     assert 3590 < ttl <= 3600
