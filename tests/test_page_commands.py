@@ -25,7 +25,11 @@ SMTP server. How each kind of command is run:
 - `make test` and `make bench` are checked with `make -n` (the suite can't run itself);
   other targets run. `make` never reinstalls the venv here (`-o .venv/.installed`).
 - everything else runs in one bash session per block, so a variable set on one line is
-  there on the next, as in a reader's terminal.
+  there on the next, as in a reader's terminal. Blocks are independent of each other and
+  run side by side; within a block, commands run in the order shown.
+
+A slow command shown on several pages (a worker, `celery … inspect stats`) runs once and
+its other places share that run; they are reported as such.
 
 Only values Docker or the reader's machine would supply are rewritten: `127.0.0.1:8000`
 and `localhost:8000` (and 5555) become the native ports; `redis-cli` gets `-p <port>`
@@ -226,13 +230,16 @@ class Runner:
 
     # -- running ----------------------------------------------------------------------------------
     def key(self, cmd: Command) -> tuple | None:
-        """Identical commands in the same environment run once, unless they touch shell state.
-
-        `celery … inspect stats` typed in a shell and the same command through
+        """The slow commands shown several times run once: long-running programs, Compose
+        validations, make, and `celery …` one-shots (each costs a Python start and a wait
+        for replies). `celery … inspect stats` typed in a shell and the same command through
         `docker compose exec worker` are one run: the worker's environment is the shell's.
+        Anything else runs at each place it is shown, in its own block's order.
         """
         text = cmd.how or cmd.text
-        if "$" in text or re.match(r"^(\w+=|export\b|cd\b|source\b|\.\s)", text):
+        if "$" in text:
+            return None
+        if cmd.kind in ("shell", "exec") and not text.startswith("celery "):
             return None
         environment = self.stack.services.get(cmd.service or "worker", {}).get("environment")
         group = "run" if cmd.kind in ("shell", "exec") else cmd.kind
@@ -445,6 +452,6 @@ def test_the_block_parser_joins_continuations_and_skips_comments():
         "curl -s http://127.0.0.1:8000/health", "docker compose ps"]
 
 
-def test_shutil_which_finds_the_tools_the_pages_use():
+def test_the_tools_the_pages_use_are_installed():
     for tool in ("curl", "redis-cli", "sed", "unshare", "ip"):
         assert shutil.which(tool), f"{tool} is missing: add its Debian package to .ci/run"
