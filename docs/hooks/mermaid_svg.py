@@ -122,11 +122,11 @@ def _key(settings: dict, code: str) -> str:
     return h.hexdigest()[:24]
 
 
-def _draw(jobs: dict[str, str], settings: dict, main_css: str) -> dict[str, str]:
-    """Draw {key: diagram text} in one headless Chromium; returns {key: svg}."""
-    from playwright.sync_api import sync_playwright
+def _draw(jobs: dict[str, str], settings: dict, main_css: str):
+    """Draw {key: diagram text} in one headless Chromium: ({key: svg}, {key: error})."""
+    from playwright.sync_api import Error, sync_playwright
 
-    out = {}
+    drawn, failed = {}, {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         try:
@@ -138,10 +138,13 @@ def _draw(jobs: dict[str, str], settings: dict, main_css: str) -> dict[str, str]
             page.add_script_tag(content=MERMAID_JS.read_text())
             page.evaluate("s => mermaid.initialize(s)", settings)
             for key, code in jobs.items():
-                out[key] = page.evaluate(DRAW_JS, [f"mmd-{key[:10]}", code])
+                try:
+                    drawn[key] = page.evaluate(DRAW_JS, [f"mmd-{key[:10]}", code])
+                except Error as exc:  # mermaid's parse error, with line and column
+                    failed[key] = exc.message.removeprefix("Error: ").split("\n    at ")[0]
         finally:
             browser.close()
-    return out
+    return drawn, failed
 
 
 def on_files(files, config):
@@ -181,12 +184,16 @@ def on_env(env, config, files):
         # and the caller (mkdocs serve, a test) may have one.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             try:
-                drawn = pool.submit(_draw, jobs, settings, main_css).result(timeout=120)
+                drawn, failed = pool.submit(_draw, jobs, settings, main_css).result(timeout=120)
             except Exception as exc:
                 raise PluginError(
                     f"mermaid_svg: could not draw {len(jobs)} diagram(s): {exc}. "
                     "Is Chromium installed (apt-get install chromium)?"
                 ) from exc
+        if failed:
+            where = {code: uri for uri, codes in _sources.items() for code in codes}
+            raise PluginError("mermaid_svg: a diagram that mermaid can't draw:\n" + "\n".join(
+                f"- in {where[jobs[key]]}: {error}" for key, error in failed.items()))
         cache.mkdir(parents=True, exist_ok=True)
         for key, svg in drawn.items():
             # Atomic, so builds running side by side never read half a file.

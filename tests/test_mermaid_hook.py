@@ -1,0 +1,39 @@
+"""docs/hooks/mermaid_svg.py draws diagrams offline, keeps only the styles they use, names bad ones.
+
+The browser tests check the diagrams of the real pages (cached drawings included); this draws
+fresh ones, with no cache, the way a first build on a new machine does.
+"""
+
+import re
+
+import pytest
+
+from support.docs_pages import site_config
+from support.site import _mermaid_hook
+
+SEQUENCE = """sequenceDiagram
+    participant API
+    participant Redis
+    API->>Redis: LPUSH celery
+"""
+BROKEN = "sequenceDiagram\n    API->>: (((\n"
+
+
+@pytest.mark.slow
+def test_draws_offline_with_only_the_styles_it_uses_and_reports_a_broken_diagram():
+    hook = _mermaid_hook()
+    theme_css, main_css = hook._material_assets(site_config())
+    drawn, failed = hook._draw({"seq": SEQUENCE, "bad": BROKEN},
+                               hook._settings(theme_css), main_css)
+
+    svg = drawn["seq"]
+    assert svg.startswith('<svg id="mmd-seq"') and 'aria-roledescription="sequence"' in svg
+    assert ">LPUSH celery<" in svg and ">API<" in svg
+    style = re.search(r"<style>(.*?)</style>", svg, re.S)[1]
+    # Material's theme CSS, so the page's palette (light or dark) colours the drawing...
+    assert "var(--md-mermaid-sequence-actor-bg-color)" in style
+    # ...but only the rules that match something in this drawing: mermaid's and Material's
+    # style sheets cover every kind of diagram, and a page carries one copy per diagram.
+    assert len(style) < len(theme_css) / 3
+
+    assert list(failed) == ["bad"] and "Parse error on line 2" in failed["bad"]
