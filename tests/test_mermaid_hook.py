@@ -34,6 +34,7 @@ def test_draws_offline_with_only_the_styles_it_uses_and_reports_a_broken_diagram
     assert "var(--md-mermaid-sequence-actor-bg-color)" in style
     # ...but only the rules that match something in this drawing: mermaid's and Material's
     # style sheets cover every kind of diagram, and a page carries one copy per diagram.
-    assert len(style) < len(theme_css) / 3
+    # Unshaken, this drawing's <style> is about 14 kB.
+    assert len(style) < 4000
 
     assert list(failed) == ["bad"] and "Parse error on line 2" in failed["bad"]
