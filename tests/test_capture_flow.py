@@ -17,6 +17,7 @@ import pytest
 
 from support.celery_procs import EXAMPLES, ROOT
 from support.demo_stack import DemoStack
+from support.once_per_run import once_per_run
 from support.smtp_sink import SmtpSink
 
 pytestmark = pytest.mark.slow
@@ -24,17 +25,17 @@ pytestmark = pytest.mark.slow
 PAGE = ROOT / "docs" / "_includes" / "q28-capture.md"
 
 
-@pytest.fixture(scope="module")
-def capture(tmp_path_factory) -> str:
-    tmp = tmp_path_factory.mktemp("capture")
+def regenerate(tmp) -> str:
+    """Run the script against a private Redis and a real worker; return its Markdown."""
     smtp = SmtpSink().start()
     # WELCOME_DELAY: the task runs long enough for the script to read `unacked` meanwhile.
-    stack = DemoStack(tmp, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), WELCOME_DELAY="0.5")
+    stack = DemoStack(tmp, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), WELCOME_DELAY="0.3")
     try:
         stack.worker("celery_app", "-Q", "celery,emails,images", "--pool=prefork", "-c", "1")
         out = tmp / "capture.md"
-        subprocess.run([sys.executable, "capture_flow.py", str(out)], cwd=EXAMPLES,
-                       env=stack.env, timeout=60, check=True, capture_output=True)
+        script = subprocess.run([sys.executable, "capture_flow.py", str(out)], cwd=EXAMPLES,
+                                env=stack.env, timeout=60, capture_output=True, text=True)
+        assert script.returncode == 0, script.stderr
         assert [m["To"] for m in smtp.messages] == ["user@example.com"]  # the task really ran
         text = out.read_text()
         if os.environ.get("UPDATE_CAPTURE"):
@@ -43,6 +44,16 @@ def capture(tmp_path_factory) -> str:
     finally:
         stack.close()
         smtp.stop()
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory) -> str:
+    return once_per_run(tmp_path_factory, "q28-capture", regenerate)
+
+
+@pytest.fixture(scope="module")
+def run(capture) -> dict:
+    return parse(capture)
 
 
 def parse(markdown: str) -> dict:
@@ -74,15 +85,6 @@ def shape(markdown: str) -> dict:
         per_role.setdefault(role, []).append((db, verb, str(key)))
     return {"commands": per_role, "envelope": keys(parsed["envelope"]),
             "meta": keys(parsed["meta"]), "after": re.sub(r"\n  .*", "", parsed["after"])}
-
-
-def test_page_capture_has_the_shape_of_a_fresh_run(capture):
-    assert shape(PAGE.read_text()) == shape(capture)
-
-
-@pytest.fixture(scope="module")
-def run(capture) -> dict:
-    return parse(capture)
 
 
 def by(run: dict, role: str) -> list[tuple[str, str, str]]:
@@ -153,3 +155,8 @@ def test_result_is_setex_with_result_expires_plus_publish(run):
     assert set(run["meta"]) == {"status", "result", "traceback", "children", "date_done",
                                 "task_id"}
     assert (run["meta"]["status"], run["meta"]["result"]) == ("SUCCESS", "<message-id>")
+
+
+
+def test_page_capture_has_the_shape_of_a_fresh_run(capture):
+    assert shape(PAGE.read_text()) == shape(capture)
