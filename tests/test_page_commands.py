@@ -190,7 +190,12 @@ class Runner:
             return m[0]
 
         text = re.sub(r"\b(localhost|127\.0\.0\.1):(\d+)\b", port, text)
-        text = re.sub(r"(^|[\s;&|(])redis-cli\b",
+        # The reader's Redis on 6379 (or the sandbox's, through exec) is the private one.
+        text = re.sub(r"\b(localhost|127\.0\.0\.1):6379\b",
+                      f"127.0.0.1:{self.stack.redis_port}", text)
+        text = re.sub(r"(\bredis-cli\b[^;&|]*?\s-p\s+)6379\b", rf"\g<1>{self.stack.redis_port}",
+                      text)
+        text = re.sub(r"(^|[\s;&|(])redis-cli\b(?![^;&|]*\s-p\s)",
                       rf"\g<1>redis-cli -p {self.stack.redis_port}", text)
         for target, folder in self.stack.volumes.items():
             text = re.sub(rf"(?<![\w/]){re.escape(target)}(?![\w-])", str(folder), text)
@@ -455,3 +460,57 @@ def test_the_block_parser_joins_continuations_and_skips_comments():
 def test_the_tools_the_pages_use_are_installed():
     for tool in ("curl", "redis-cli", "sed", "unshare", "ip"):
         assert shutil.which(tool), f"{tool} is missing: add its Debian package to .ci/run"
+
+
+class FakeStack:
+    """Just what Runner reads of a NativeStack, to check the rewrites without processes."""
+
+    services = {
+        "redis": {}, "worker": {"environment": {"A": "1"}}, "beat": {"environment": {"A": "1"}},
+        "api": {"ports": [{"published": "8000"}], "environment": {"A": "1"}},
+        "flower": {"ports": [{"published": "5555"}], "environment": {"A": "1", "F": "x"}},
+        "mailpit": {"ports": [{"published": "8025"}]},
+    }
+    procs = {"worker": None, "api": None, "flower": None}
+    redis_port = 7001
+    volumes = {"/app/media": "/tmp/volumes/media"}
+
+    def native_port(self, service: str) -> int:
+        return {"api": 9001, "flower": 9002}[service]
+
+
+@pytest.mark.parametrize("shown, runs", [
+    ("curl -s http://127.0.0.1:8000/health", "curl -s http://127.0.0.1:9001/health"),
+    ("curl -s localhost:5555/api/workers", "curl -s 127.0.0.1:9002/api/workers"),
+    ("curl -s localhost:8025/api/v1/messages", "curl -s localhost:8025/api/v1/messages"),
+    ("redis-cli KEYS '*'", "redis-cli -p 7001 KEYS '*'"),
+    ("redis-cli -p 6379 PING", "redis-cli -p 7001 PING"),
+    ("CELERY_BROKER_URL=redis://localhost:6379/0 celery -A celery_app inspect ping",
+     "CELERY_BROKER_URL=redis://127.0.0.1:7001/0 celery -A celery_app inspect ping"),
+    ("ls -l /app/media/resized", "ls -l /tmp/volumes/media/resized"),
+    ("ls /app/mediafiles /opt/app/media", "ls /app/mediafiles /opt/app/media"),
+])
+def test_only_documented_values_are_rewritten(shown, runs, tmp_path):
+    assert Runner(FakeStack(), tmp_path).localize(shown) == runs
+
+
+@pytest.mark.parametrize("shown, kind, mode, service, how", [
+    ("docker compose exec -T worker celery -A celery_app inspect ping", "exec", "native",
+     "worker", "celery -A celery_app inspect ping"),
+    ("docker compose exec redis redis-cli MONITOR", "long", "native", "redis",
+     "redis-cli -p 7001 MONITOR"),
+    ("docker compose logs -f worker", "compose", "validated", "", ""),
+    ("CLEANUP_EVERY_SECONDS=10 docker compose up -d beat", "compose", "validated", "", ""),
+    ("make test", "make", "validated", "", ""),
+    ("make site", "make", "native", "", ""),
+    ("make docs", "long", "native", "", ""),
+    ("uvicorn api:app --reload", "long", "native", "", "uvicorn api:app --reload"),
+    ("celery -A celery_app inspect stats", "shell", "native", "",
+     "celery -A celery_app inspect stats"),
+    ("curl -s http://localhost:8025/api/v1/messages", "not-run", "not run", "", ""),
+    ("git clone https://example.org/guide.git", "not-run", "not run", "", ""),
+])
+def test_commands_are_classified(shown, kind, mode, service, how, tmp_path):
+    cmd = Command("p.md", 1, shown)
+    Runner(FakeStack(), tmp_path).classify(cmd)
+    assert (cmd.kind, cmd.mode, cmd.service, cmd.how) == (kind, mode, service, how)

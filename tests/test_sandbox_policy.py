@@ -197,6 +197,7 @@ def test_redis_keeps_an_append_only_file_on_a_named_volume(config):
     assert option(command, "--appendonly") == "yes"
     assert option(command, "--appendfsync") == "everysec"
     assert option(command, "--maxmemory-policy") == "noeviction"
+    assert option(command, "--maxmemory") == "256mb"  # the limit the policy applies at
     [volume] = redis["volumes"]
     assert (volume["type"], volume["source"], volume["target"]) == ("volume", "redis-data",
                                                                     "/data")

@@ -141,6 +141,7 @@ def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
         assert get("appendonly") == "yes"
         assert get("appendfsync") == "everysec"
         assert get("maxmemory-policy") == "noeviction"
+        assert get("maxmemory") == str(256 * 1024 * 1024)
         run(["redis-cli", "-p", str(port), "SET", "k", "v"])
         wait_until(lambda: list(tmp_path.glob("appendonlydir/*.incr.aof")), 5, "an AOF file")
     finally:
