@@ -13,7 +13,7 @@ from support.demo_stack import DemoStack
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
-PAUSE = 1.5  # seconds the task lingers after its effect: the window the test crashes it in
+PAUSE = 3  # seconds the task lingers after its effect: the window the test crashes it in
 
 
 def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
@@ -33,35 +33,28 @@ def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
         redis.stop()
 
 
-def crash_after_effect(stack, task: str, order_id: int) -> tuple[str, list[bytes], int]:
-    """Send one charge, kill -9 the pool child once the effect is done.
-
-    Returns the final result, the ledger, and how many times the message was received.
-    """
-    (worker,) = stack.procs
-    r = stack.redis.client(1)
-    result = stack.client.send_task(f"idempotency.{task}", args=[order_id, 500])
-    wait_until(lambda: r.llen(f"ledger:{order_id}") == 1, 10, "the first run's effect")
-    (child,) = worker.children()
-    os.kill(child, signal.SIGKILL)  # the pool child dies before the ack
-    value = result.get(timeout=PAUSE + 10)
-    return value, r.lrange(f"ledger:{order_id}", 0, -1), worker.log.count(f"[{result.id}] received")
-
-
 @pytest.mark.slow
 def test_redelivered_charge_is_a_no_op(tmp_path):
+    """Both tasks run side by side; both pool children are killed after the effect."""
     stack = DemoStack(tmp_path)
     try:
-        stack.worker("idempotency", "--pool=prefork", "-c", "1", CHARGE_PAUSE=str(PAUSE))
+        worker = stack.worker("idempotency", "--pool=prefork", "-c", "2",
+                              CHARGE_PAUSE=str(PAUSE))
+        ledger = stack.redis.client(1)
+        keyed = stack.client.send_task("idempotency.charge", [1, 500])
+        naive = stack.client.send_task("idempotency.charge_naive", [2, 500])
+        wait_until(lambda: ledger.llen("ledger:1") == ledger.llen("ledger:2") == 1, 10,
+                   "both first runs' effects")
+        children = worker.children()
+        assert len(children) == 2
+        for child in children:
+            os.kill(child, signal.SIGKILL)  # each pool child dies before its ack
 
-        value, ledger, received = crash_after_effect(stack, "charge", 1)
-        assert received == 2  # delivered again after the crash…
-        assert value == "already charged: skipped"  # …ran again…
-        assert ledger == [b"500"]  # …and charged once
-
-        value, ledger, received = crash_after_effect(stack, "charge_naive", 2)
-        assert received == 2
-        assert value == "charged"
-        assert ledger == [b"500", b"500"]  # without the key: charged twice
+        assert keyed.get(timeout=PAUSE + 10) == "already charged: skipped"  # ran again…
+        assert ledger.lrange("ledger:1", 0, -1) == [b"500"]  # …and charged once
+        assert naive.get(timeout=PAUSE + 10) == "charged"
+        assert ledger.lrange("ledger:2", 0, -1) == [b"500", b"500"]  # without the key: twice
+        for result in (keyed, naive):
+            assert worker.log.count(f"[{result.id}] received") == 2  # delivered again
     finally:
         stack.close()
