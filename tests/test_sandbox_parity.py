@@ -69,6 +69,17 @@ def test_compose_services_run_natively_and_walk_the_tour(stack):
     forty_days_ago = time.time() - 40 * 86400
     os.utime(old, (forty_days_ago, forty_days_ago))
 
+    # The exact compose commands: word for word, but for a port or a volume path.
+    for name in services:
+        declared, native = stack.services[name]["command"], stack.argv(name)
+        assert len(declared) == len(native)
+        changed = [(a, b) for a, b in zip(declared, native, strict=True) if a != b]
+        for declared_word, native_word in changed:
+            port = str(stack.container_port(name))
+            assert (declared_word in (port, f"--port={port}")
+                    and native_word.endswith(str(stack.native_port(name)))) or any(
+                declared_word.startswith(target + "/") for target in stack.volumes)
+        clock(f"{name}: the compose command, rewritten only at {changed or 'no word'}")
     stack.start(*services)
     health = stack.wait_all_healthy(*services)
 

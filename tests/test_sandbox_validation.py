@@ -10,8 +10,11 @@ and must reject it, so a green run means something. Redis's command line is chec
 a real redis-server: the flags exist, and the config they set is the one we want.
 """
 
+import fnmatch
+import re
 import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -20,6 +23,7 @@ from support.sandbox import (
     COMPOSE_FILE,
     DOCKERFILE,
     ENV_EXAMPLE,
+    ROOT,
     compose,
     healthcheck_argv,
     resolved,
@@ -147,3 +151,46 @@ def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+# -- what the image build reads ----------------------------------------------------------------
+def test_the_image_installs_exactly_pyprojects_runtime_dependencies(tmp_path):
+    """Run the Dockerfile's own one-liner (paths moved to a temp folder) on pyproject.toml."""
+    import tomllib
+
+    text = DOCKERFILE.read_text()
+    [code] = re.findall(r'RUN python -c "([^"]+)"', text)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    out = run([sys.executable, "-c", code.replace("/tmp/", f"{tmp_path}/")])
+    assert out.returncode == 0, out.stderr
+    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert (tmp_path / "requirements.txt").read_text().split("\n") == wanted
+    assert "pip install --no-cache-dir --requirement /tmp/requirements.txt" in text
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """.dockerignore semantics for these simple patterns: the last matching line wins."""
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").rstrip("/")
+        if fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/"):
+            ignored = not negate
+    return ignored
+
+
+def test_every_copy_source_exists_and_reaches_the_build_context():
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    sources = [words[-2] for line in DOCKERFILE.read_text().splitlines()
+               if line.startswith("COPY ") for words in [line.split()]]
+    assert sources == ["pyproject.toml", "examples/sample_media/", "examples/*.py"]
+    for source in sources:
+        files = [p for p in ROOT.glob(source.rstrip("/")) for p in ([p] if p.is_file() else
+                                                                    p.rglob("*"))]
+        files = [p.relative_to(ROOT).as_posix() for p in files if p.is_file()]
+        assert files, f"COPY {source}: nothing there"
+        assert not [f for f in files if dockerignored(f, patterns)], source
+    assert dockerignored("tests/conftest.py", patterns)
+    assert dockerignored(".venv/bin/python", patterns)
+    assert dockerignored("examples/__pycache__/api.cpython-311.pyc", patterns)
