@@ -4,6 +4,7 @@ Nothing of it reaches the broker (LPUSH is counted on the Redis server itself),
 sends a mail, creates a user, or touches a file outside MEDIA_DIR.
 """
 
+import json
 import struct
 import uuid
 import zlib
@@ -80,6 +81,15 @@ def test_malformed_json(untouched, url, raw):
 def test_not_an_object(untouched, url):
     [error] = detail(untouched.post(url, json=["a", "list"]), 422)
     assert error["loc"] == ["body"]
+
+
+@pytest.mark.parametrize("url", VALID)
+def test_a_body_not_declared_as_json(untouched, url):
+    body, _, _ = VALID[url]
+    raw = json.dumps(body).encode()  # valid JSON, sent as text/plain
+    [error] = detail(untouched.post(url, content=raw, headers={"content-type": "text/plain"}),
+                     422)
+    assert (error["loc"], error["type"]) == (["body"], "model_attributes_type")
 
 
 @pytest.mark.parametrize("url", EMAIL_FIELD)
