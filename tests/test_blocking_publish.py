@@ -72,6 +72,8 @@ def test_async_delay_stalls_the_server_sync_delay_answers_503(tmp_path):
         assert fixed.response.status_code == 503
         assert "unavailable" in fixed.response.json()["detail"]
         assert fixed.elapsed < 10  # bounded by the socket timeouts (about 2 s measured)
+        print(f"sync: {fixed.response.status_code} after {fixed.elapsed:.2f} s; /fast meanwhile:",
+              [f"{t:.3f} s" for _, t in during], fixed.response.json())
 
         # The pitfall: the publish waits on the event loop, with no timeout.
         before = len(hole._conns)
@@ -90,6 +92,8 @@ def test_async_delay_stalls_the_server_sync_delay_answers_503(tmp_path):
         stuck.join(20)
         assert stuck.response.status_code == 202
         assert stuck.elapsed > elapsed  # it waited for as long as Redis was away
+        print(f"async: /fast {outcome} after {elapsed:.2f} s; "
+              f"async-delay {stuck.response.status_code} after {stuck.elapsed:.2f} s")
         with httpx.Client(base_url=server.url) as fresh:
             assert timed_get(fresh, "/fast", 5)[0] == 200
     finally:

@@ -44,6 +44,8 @@ def test_killed_worker_message_waits_in_unacked_then_runs_elsewhere(tmp_path):
         first, second = runs()
         assert (first["worker"].split("@")[0], second["worker"].split("@")[0]) == ("a", "b")
         assert second["at"] - delivered_at >= VISIBILITY_TIMEOUT  # not one moment sooner
+        print(f"parked: unacked 1, celery 0; ran again on {second['worker']} "
+              f"{second['at'] - delivered_at:.2f} s after its first delivery")
         assert job.get(timeout=10) is None and job.state == "SUCCESS"
         wait_until(lambda: broker.hlen("unacked") == 0, 5, "b's ack")  # acked after the result
     finally:

@@ -35,6 +35,7 @@ def test_pending_means_unknown_started_needs_tracking(tmp_path):
             assert result.get(timeout=10) == "done"
             assert result.state == "SUCCESS"
 
+        print(states)
         assert states["untracked"] == ("PENDING", None)  # running, yet PENDING
         state, info = states["tracked"]
         assert state == "STARTED"
