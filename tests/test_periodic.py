@@ -40,7 +40,8 @@ def test_beat_sends_the_task_at_its_interval(env, tmp_path):
     sent = [datetime.strptime(t, "%Y-%m-%d %H:%M:%S,%f") for t in SENT.findall(beat.log)]
     gaps = [(b - a).total_seconds() for a, b in zip(sent, sent[1:], strict=False)]
     assert len(sent) >= SENDS
-    # Never early; late by Beat's wake-up only (generous: other tests load the machine).
-    assert all(EVERY - 0.05 <= gap < EVERY + 0.75 for gap in gaps), gaps
+    # Never early, and never a missed beat: late only by Beat's wake-up, which grows
+    # when the rest of the suite loads the machine (1.01 s quiet, 1.27 s seen under load).
+    assert all(EVERY - 0.05 <= gap < 2 * EVERY for gap in gaps), gaps
     assert worker.log.count("succeeded in") >= SENDS
     assert "'digest sent'" in worker.log
