@@ -1,8 +1,10 @@
 """Q27, Persistence: what survives `kill -9`, and which settings decide it.
 
 The welcome mail of signup_celery.py, as three tasks that differ only in
-when the message is acknowledged. The Q27 page kills the pool child while
-each one runs, and shows what happens next. Run the worker as the page does:
+when the message is acknowledged. Shown on
+docs/celery/q27-celery-vs-backgroundtasks.md (and cited by Q28), which kills
+the pool child while each one runs and shows what happens next. Run the
+worker as the page does:
 
     celery -A crash_safety worker -c 1 --loglevel=info
 """

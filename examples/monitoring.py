@@ -8,6 +8,7 @@ The Q27 page runs a slow task and asks the worker what it is doing:
     celery -A monitoring flower --port=5555
 
 `-E` makes the worker send task events; Flower builds its task list from them.
+Shown on docs/celery/q27-celery-vs-backgroundtasks.md.
 """
 
 import time

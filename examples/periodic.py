@@ -1,7 +1,7 @@
 """Q27, Scheduling: Celery Beat sends a task at a fixed interval; a worker runs it.
 
 Beat only sends messages; run exactly one Beat per schedule, or every
-message is sent twice:
+message is sent twice. Shown on docs/celery/q27-celery-vs-backgroundtasks.md:
 
     celery -A periodic beat --loglevel=info
     celery -A periodic worker --loglevel=info

@@ -3,7 +3,8 @@
 Routing (celeryconfig.task_routes) sends each task to its own queue, so a
 worker can be dedicated to it. Inside one queue, the Redis transport keeps
 one list per priority step, and 0 is the HIGHEST priority (the opposite of
-RabbitMQ). The Q27 page queues four jobs, then starts one worker:
+RabbitMQ). Shown on docs/celery/q27-celery-vs-backgroundtasks.md, which
+queues four jobs, then starts one worker:
 
     celery -A priorities worker -c 1 --loglevel=info
 """

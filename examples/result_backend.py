@@ -2,6 +2,7 @@
 
 With the Redis backend, each result is one key, `celery-task-meta-<task id>`,
 holding JSON and expiring after `result_expires` (celeryconfig: 1 hour).
+Shown on docs/celery/q27-celery-vs-backgroundtasks.md (and cited by Q28):
 
     celery -A result_backend worker --loglevel=info
 """

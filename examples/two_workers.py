@@ -1,7 +1,8 @@
 """Q27, Distributed: two worker nodes on one broker share a batch.
 
 Start as many nodes as you need, on one machine or on many, all pointed at
-the same broker; each takes messages as it becomes free:
+the same broker; each takes messages as it becomes free. Shown on
+docs/celery/q27-celery-vs-backgroundtasks.md:
 
     celery -A two_workers worker -n alpha@%h --loglevel=info
     celery -A two_workers worker -n beta@%h --loglevel=info
