@@ -222,6 +222,8 @@ class Runner:
                 cmd.kind = "long" if long_running(m["inner"]) else "exec"
             else:
                 cmd.kind, cmd.mode = "compose", "validated"
+                if m:  # Compose itself only finds out once it asks the engine for a container
+                    cmd.reason = f"Compose rejects the line: no service {m['service']!r}"
         elif re.match(r"^make\s+docs\b", rest):
             cmd.kind = "long"
         elif re.match(r"^make\b", rest):
@@ -514,3 +516,10 @@ def test_commands_are_classified(shown, kind, mode, service, how, tmp_path):
     cmd = Command("p.md", 1, shown)
     Runner(FakeStack(), tmp_path).classify(cmd)
     assert (cmd.kind, cmd.mode, cmd.service, cmd.how) == (kind, mode, service, how)
+    assert cmd.reason == "" or mode == "not run"
+
+
+def test_exec_into_a_missing_service_fails(tmp_path):
+    cmd = Command("p.md", 1, "docker compose exec rabbitmq rabbitmqctl status")
+    Runner(FakeStack(), tmp_path).classify(cmd)
+    assert cmd.reason == "Compose rejects the line: no service 'rabbitmq'"
