@@ -71,12 +71,11 @@ class Monitor(threading.Thread):
 
 def _parked(spy: redis.Redis, task_id: str) -> dict | None:
     """Our message in the `unacked` hash and `unacked_index` sorted set, if it is there."""
-    for tag, raw in spy.hgetall("unacked").items():
-        envelope, exchange, routing_key = json.loads(raw)
-        if envelope["headers"]["id"] == task_id:
-            return {"tag": tag.decode(), "envelope": envelope, "exchange": exchange,
-                    "routing_key": routing_key, "score": spy.zscore("unacked_index", tag)}
-    return None
+    entries = {tag.decode(): json.loads(raw) for tag, raw in spy.hgetall("unacked").items()}
+    return next(({"tag": tag, "envelope": envelope, "exchange": exchange,
+                  "routing_key": routing_key, "score": spy.zscore("unacked_index", tag)}
+                 for tag, (envelope, exchange, routing_key) in entries.items()
+                 if envelope["headers"]["id"] == task_id), None)
 
 
 # --8<-- [start:run]

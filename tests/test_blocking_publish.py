@@ -8,6 +8,8 @@ so nothing here can hang the suite.
 
 import contextlib
 import os
+import signal
+import subprocess
 import threading
 import time
 
@@ -100,6 +102,18 @@ def test_async_delay_stalls_the_server_sync_delay_answers_503(tmp_path):
         stack.close()
         hole.__exit__(None, None, None)
         if server:
+            # SIGINT: uvicorn re-raises the signal it caught once it has shut down, and
+            # a KeyboardInterrupt still runs atexit (coverage's save); SIGTERM would not.
+            server.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.proc.wait(10)
             server.stop()
         if redis:
             redis.stop()
+
+
+def test_the_demo_tasks_themselves_are_trivial():
+    """What the endpoints publish doesn't matter; only how they publish it does."""
+    import blocking_publish
+
+    assert blocking_publish.ping() == blocking_publish.naive_ping() == "pong"

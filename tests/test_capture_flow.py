@@ -160,3 +160,10 @@ def test_result_is_setex_with_result_expires_plus_publish(run):
 
 def test_page_capture_has_the_shape_of_a_fresh_run(capture):
     assert shape(PAGE.read_text()) == shape(capture)
+
+
+def test_wait_for_gives_up_and_says_what_it_waited_for():
+    import capture_flow
+
+    with pytest.raises(TimeoutError, match="no BRPOP from a worker after 0.05 s"):
+        capture_flow.wait_for(lambda: False, 0.05, "BRPOP from a worker")

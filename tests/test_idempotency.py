@@ -28,6 +28,10 @@ def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
         assert 0 < redis.client(1).ttl("once:demo") <= 60
         idempotency.forget("demo")
         assert idempotency.once("demo", ttl=60) is True
+        # The task body, called directly: a resend of the same order is skipped.
+        assert idempotency.charge(3, 500) == "charged"
+        assert idempotency.charge(3, 500) == "already charged: skipped"
+        assert redis.client(1).lrange("ledger:3", 0, -1) == [b"500"]
     finally:
         idempotency._redis.cache_clear()
         redis.stop()
