@@ -91,7 +91,7 @@ def run(email: str = "user@example.com") -> dict:
     monitor.listening.wait(5)
     # Publish once a worker's BRPOP has been seen: the one that delivers is then recorded.
     wait_for(lambda: any(e["command"].startswith("BRPOP") for e in monitor.events),
-             10, "BRPOP from a worker (is one running on this broker?)")
+             15, "BRPOP from a worker (is one running on this broker?)")
 
     task = send_welcome_email.delay(email)
     parked = wait_for(lambda: _parked(spy, task.id), 10,

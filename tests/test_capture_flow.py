@@ -31,11 +31,13 @@ def regenerate(tmp) -> str:
     # WELCOME_DELAY: the task runs long enough for the script to read `unacked` meanwhile.
     stack = DemoStack(tmp, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), WELCOME_DELAY="0.3")
     try:
-        stack.worker("celery_app", "-Q", "celery,emails,images", "--pool=prefork", "-c", "1")
+        # The script waits for the worker's first BRPOP itself, so both start together.
+        worker = stack.worker("celery_app", "-Q", "celery,emails,images", "--pool=prefork",
+                              "-c", "1", ready=False)
         out = tmp / "capture.md"
         script = subprocess.run([sys.executable, "capture_flow.py", str(out)], cwd=EXAMPLES,
                                 env=stack.env, timeout=60, capture_output=True, text=True)
-        assert script.returncode == 0, script.stderr
+        assert script.returncode == 0, script.stderr + worker.log
         assert [m["To"] for m in smtp.messages] == ["user@example.com"]  # the task really ran
         text = out.read_text()
         if os.environ.get("UPDATE_CAPTURE"):

@@ -13,7 +13,7 @@ from support.demo_stack import DemoStack
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
-PAUSE = 3  # seconds the task lingers after its effect: the window the test crashes it in
+PAUSE = 2  # seconds the task lingers after its effect: the window the test crashes it in
 
 
 def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
