@@ -152,6 +152,7 @@ def test_schedule_and_routes_use_registered_names(celery, worker):
     assert {q["name"] for q in replies[name]} == queues
 
 
+@pytest.mark.slow
 def test_beat_sends_the_cleanup_and_the_worker_runs_it(worker, example_env, media_dir, tmp_path):
     stale = media_dir / unique("beat") / "stale.log"
     stale.parent.mkdir()
