@@ -5,6 +5,8 @@
 // in its weight. This holds that one request back until search is opened: focus in the
 // search box (click, or the "/" "s" "f" shortcuts) or the search toggle. Then it is sent
 // unchanged, and Material shows "Initializing search" for the moment it takes.
+// A page opened from a search result (?h=term) needs the index to highlight the term,
+// so there it goes at once.
 (function () {
   var INDEX = /\/search\/search_index\.json(\?|$)/;
   var held = [];
@@ -17,6 +19,7 @@
   function isSearch(el) {
     return el && el.matches && el.matches("input[name=query], #__search");
   }
+  if (new URLSearchParams(location.search).has("h")) open();
   document.addEventListener("focusin", function (e) { if (isSearch(e.target)) open(); }, true);
   document.addEventListener("change", function (e) { if (isSearch(e.target)) open(); }, true);
 
