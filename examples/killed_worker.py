@@ -5,7 +5,7 @@ yet. Kill only the pool child and the worker's parent process requeues it at
 once (reject on worker lost, see idempotency.py). Kill the whole worker and
 nobody is left to do that: the message stays in the `unacked` hash until its
 visibility timeout passes; then another worker's restore sweep puts it back on
-the queue and runs it. This uses the 2 s timeout of visibility_timeout.py;
+the queue and runs it. This uses the 3 s timeout of visibility_timeout.py;
 with the default it is an hour. Shown on docs/celery/pitfalls.md.
 
     celery -A killed_worker worker --pool=solo --loglevel=info
@@ -13,7 +13,7 @@ with the default it is an hour. Shown on docs/celery/pitfalls.md.
 
 import time
 
-from visibility_timeout import app, record_run  # the demo app with a 2 s visibility timeout
+from visibility_timeout import app, record_run  # the demo app with a 3 s visibility timeout
 
 
 # --8<-- [start:long_job]

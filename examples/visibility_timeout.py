@@ -4,7 +4,7 @@ kombu parks every delivered message in the `unacked` hash until the worker acks
 it. A task waiting for its ETA is not acked, so once `visibility_timeout`
 seconds pass, kombu's restore sweep pushes it back on the queue, a worker
 receives it a second time, and both copies run when the ETA comes.
-This demo app shrinks the timeout to 2 s; shown on docs/celery/pitfalls.md.
+This demo app shrinks the timeout to 3 s; shown on docs/celery/pitfalls.md.
 
     celery -A visibility_timeout worker --pool=solo --loglevel=info
 """
@@ -22,7 +22,7 @@ app.config_from_object("celeryconfig")
 # --8<-- [start:config]
 app.conf.broker_transport_options = {
     **app.conf.broker_transport_options,
-    "visibility_timeout": 2,  # seconds; the Redis transport's default is 3600
+    "visibility_timeout": 3,  # seconds; the Redis transport's default is 3600
     # kombu 5.7 looks for overdue messages every interval x throttle seconds
     # (10 x 10 by default); look every 0.25 s so the demo takes seconds.
     "unacked_restore_interval": 0.25,
@@ -47,5 +47,5 @@ def remind(self, tag: str) -> None:
 
 
 # Sent with a countdown longer than the visibility timeout:
-#     remind.apply_async(["invoice-42"], countdown=3)
+#     remind.apply_async(["invoice-42"], countdown=4.5)
 # --8<-- [end:remind]

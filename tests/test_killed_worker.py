@@ -1,6 +1,6 @@
 """examples/killed_worker.py: kill -9 of the whole worker leaves the message in `unacked`.
 
-A private Redis, two real solo workers of the demo app (visibility timeout 2 s):
+A private Redis, two real solo workers of the demo app (visibility timeout 3 s):
 `a` is killed with its whole process group mid-task, `b` gets the message back
 only after the visibility timeout.
 """
@@ -16,7 +16,7 @@ from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
-VISIBILITY_TIMEOUT = 2  # visibility_timeout.py's setting
+VISIBILITY_TIMEOUT = 3  # visibility_timeout.py's setting
 
 
 def test_killed_worker_message_waits_in_unacked_then_runs_elsewhere(tmp_path):
