@@ -20,6 +20,7 @@ BROKEN = "sequenceDiagram\n    API->>: (((\n"
 
 
 @pytest.mark.slow
+@pytest.mark.browser
 def test_draws_offline_with_only_the_styles_it_uses_and_reports_a_broken_diagram():
     hook = _mermaid_hook()
     theme_css, main_css = hook._material_assets(site_config())
