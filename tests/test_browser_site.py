@@ -109,6 +109,7 @@ def _scheme(page) -> str:
     return page.evaluate("document.body.getAttribute('data-md-color-scheme')")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("half", [0, 1])  # two halves, so pytest-xdist can run both at once
 def test_every_page_loads_clean_and_offline(site, page, watch, half):
     every = _all_urls(site)
@@ -280,6 +281,7 @@ def test_keyboard_opens_search_and_focus_is_visible(page):
     page.wait_for_function("document.activeElement.matches('input.md-search__input')")
 
 
+@pytest.mark.slow
 def test_question_pages_weigh_at_most_500_kb(browser, site, watch):
     rows = []
     for url in _question_pages(site):
@@ -305,6 +307,7 @@ def test_question_pages_weigh_at_most_500_kb(browser, site, watch):
     assert heavy == []
 
 
+@pytest.mark.slow
 def test_screenshots_home_and_a_question_page_light_and_dark(browser, site, watch):
     SCREENSHOTS.mkdir(exist_ok=True)
     question = next((u for u in _question_pages(site) if "/q28-" in u), _question_pages(site)[0])
