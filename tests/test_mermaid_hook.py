@@ -9,7 +9,7 @@ import re
 import pytest
 
 from support.docs_pages import site_config
-from support.site import _mermaid_hook
+from support.site import mermaid_hook
 
 SEQUENCE = """sequenceDiagram
     participant API
@@ -22,7 +22,7 @@ BROKEN = "sequenceDiagram\n    API->>: (((\n"
 @pytest.mark.slow
 @pytest.mark.browser
 def test_draws_offline_with_only_the_styles_it_uses_and_reports_a_broken_diagram():
-    hook = _mermaid_hook()
+    hook = mermaid_hook()
     theme_css, main_css = hook._material_assets(site_config())
     drawn, failed = hook._draw({"seq": SEQUENCE, "bad": BROKEN},
                                hook._settings(theme_css), main_css)

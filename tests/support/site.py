@@ -4,7 +4,8 @@
   `shared_build()` does it once per test process for the modules that only read the result.
 - `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
   which is what page weights are measured from.
-- `launch(playwright)` starts Debian's Chromium with the same flags the mermaid hook uses.
+- `launch(playwright)` starts Debian's Chromium with the same flags as the mermaid hook, which
+  `mermaid_hook()` loads (docs/hooks/mermaid_svg.py).
 - `html_files(site)` and `url_of(site, path)` list the pages and say where they are served.
 """
 
@@ -104,7 +105,7 @@ class SiteServer:
 
 
 @functools.cache
-def _mermaid_hook():
+def mermaid_hook():
     # One place says which Chromium and which flags: the docs hook that draws the diagrams.
     path = ROOT / "docs" / "hooks" / "mermaid_svg.py"
     spec = importlib.util.spec_from_file_location("mermaid_svg_hook", path)
@@ -114,7 +115,7 @@ def _mermaid_hook():
 
 
 def launch(playwright):
-    hook = _mermaid_hook()
+    hook = mermaid_hook()
     return playwright.chromium.launch(
         executable_path=hook.chromium_executable(), args=hook.CHROMIUM_ARGS
     )
