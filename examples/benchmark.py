@@ -213,7 +213,7 @@ def progress(what: str, start: float = time.perf_counter()) -> None:
 
 
 COUNTS = {  # per repeat
-    "full": {"calls": 2000, "requests": 200, "round_trips": 200, "tasks": 800, "repeats": 5},
+    "full": {"calls": 2000, "requests": 150, "round_trips": 200, "tasks": 500, "repeats": 5},
     "quick": {"calls": 20, "requests": 5, "round_trips": 5, "tasks": 10, "repeats": 2},
 }
 
