@@ -25,6 +25,7 @@ class _Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.ids: set[str] = set()
         self.links: list[str] = []
+        self.assets: list[str] = []  # what the page loads by itself: scripts, styles, images
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -34,6 +35,8 @@ class _Page(HTMLParser):
         for name in ("href", "src"):
             if a.get(name) is not None and not (tag == "link" and a.get("rel") == "canonical"):
                 self.links.append(a[name])
+        if a.get("src") is not None or (tag == "link" and a.get("rel") != "canonical"):
+            self.assets.append(a.get("src") or a.get("href") or "")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +91,14 @@ def test_no_broken_internal_link_or_anchor(site, parsed):
     assert checked > 100, checked  # the check saw the site (nav, assets, anchors)
     assert broken == [], "\n".join(broken)
     print(f"\n{checked} internal links and anchors in {len(parsed)} pages: none broken")
+
+
+def test_pages_load_nothing_from_another_site(site, parsed):
+    """Offline by construction: no script, style sheet, font or image comes from elsewhere."""
+    outside = [(url, asset) for url, page in parsed.items() for asset in page.assets
+               if urlsplit(urljoin(BASE + url, asset)).netloc not in ("site.invalid", "")]
+    assert outside == []
+    assert sum(len(p.assets) for p in parsed.values()) > 3 * len(parsed)  # assets were seen
 
 
 def test_the_checker_catches_a_missing_page_and_a_missing_anchor(tmp_path):
