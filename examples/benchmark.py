@@ -359,7 +359,8 @@ def chart(result: dict) -> str:
     """Bars from 1× (the floor) on a log scale; text in currentColor, for light and dark."""
     rows = [(g, row) for g in result["groups"] for row in g["rows"]]
     logs = [math.log10(row["ratio"]) for _, row in rows]
-    lo, hi = min(-1, math.floor(min(logs))), max(1, math.ceil(max(logs)))
+    # Room on both sides for the value printed past the end of each bar.
+    lo, hi = min(-1, math.floor(min(logs) - 0.4)), max(1, math.ceil(max(logs) + 0.4))
     left, right, top, step = 300, 690, 40, 20
     height = top + step * (len(rows) + 2 * len(result["groups"])) + 10
 

@@ -37,6 +37,7 @@ def quick_run(tmp_path_factory):
     return out, proc.log
 
 
+@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
 def test_every_figure_has_median_spread_and_ratio_to_its_floor(quick_run):
     out, _ = quick_run
     result = json.loads((out / "benchmark.json").read_text())
@@ -61,6 +62,7 @@ def test_every_figure_has_median_spread_and_ratio_to_its_floor(quick_run):
     assert {"cpu", "python", "celery", "kombu", "redis_py", "fastapi"} <= set(machine)
 
 
+@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
 def test_table_and_chart_show_every_row(quick_run):
     out, _ = quick_run
     result = json.loads((out / "benchmark.json").read_text())
@@ -77,6 +79,7 @@ def test_table_and_chart_show_every_row(quick_run):
     assert "--8<--" not in (out / "benchmark.svg").read_text()  # it is included inline
 
 
+@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
 def test_every_process_it_started_is_reaped(quick_run):
     _, log = quick_run
     port = int(re.search(r"private redis-server on port (\d+)", log)[1])
