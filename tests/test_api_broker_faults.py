@@ -16,6 +16,7 @@ import pytest
 from celery import Celery
 
 from support.blackhole import BlackHole
+from support.interrupt import interrupt
 from support.proofs import uvicorn
 from support.redis_server import RedisServer
 from support.waiting import wait_until
@@ -59,7 +60,7 @@ def test_redis_down_is_a_503_within_2_s_and_the_api_recovers(tmp_path):
             # tests/test_load_tasks.py restarts Redis with appendonly, and loses nothing.
             assert redis.client(0).llen("emails") == 1
     finally:
-        api.stop()
+        interrupt(api)
         redis.stop()
 
 
@@ -95,15 +96,20 @@ def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
             assert response.status_code == 202, response.text
             assert redis.client(0).llen("emails") == 1  # really queued
     finally:
-        api.stop()
+        interrupt(api)
         hole.__exit__()
         redis.stop()
 
 
 @pytest.mark.slow
-def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(tmp_path, caplog):
+def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(
+        tmp_path, caplog, monkeypatch):
     """Without result_backend_transport_options, a send keeps retrying (20 times, 1 s apart)."""
     import celeryconfig
+
+    # Celery prefers these variables to the URLs set in code (conftest exports them).
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
 
     redis = RedisServer(tmp_path / "redis")
     with BlackHole() as hole:
@@ -115,7 +121,7 @@ def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(tmp_path
 
         def send():
             try:
-                outcome["result"] = client.send_task("celery_app.send_email", ["a@b.c", "", ""])
+                outcome["id"] = client.send_task("celery_app.send_email", ["a@b.c", "", ""]).id
             except BaseException as exc:  # reported to the test below
                 outcome["error"] = exc
 
@@ -131,7 +137,7 @@ def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(tmp_path
         redis.start()  # the retries find Redis again: the send completes
         sender.join(25)
         assert not sender.is_alive()
-        assert "result" in outcome, outcome
+        assert "id" in outcome, outcome
         assert redis.client(0).llen("emails") == 1
     finally:
         sender.join(25)
