@@ -126,10 +126,15 @@ class Block:
     commands: list[Command] = field(default_factory=list)
 
 
-def commands_of(body: str, page: str, line: int) -> list[Command]:
+def commands_of(body: str, page: str, line: int, prompts_only: bool = False) -> list[Command]:
+    """The commands of a block; in a ```console block, only the lines after a `$ ` prompt."""
     found, pending = [], ""
     for n, raw in enumerate(body.split("\n"), line + 1):
         text = raw.strip()
+        if prompts_only and not pending:
+            if not text.startswith("$ "):
+                continue  # output
+            text = text[2:]
         if pending:
             text = pending + " " + text
             pending = ""
@@ -153,7 +158,8 @@ def shown_blocks() -> list[Block]:
     for page, _ in sources:
         for fence in docs_pages.fences(docs_pages.expanded(page), page):
             if fence.lang in SHELL_LANGS:
-                block = Block(page, fence.line, commands_of(fence.body, page, fence.line))
+                block = Block(page, fence.line, commands_of(fence.body, page, fence.line,
+                                                            fence.lang == "console"))
                 if block.commands:
                     blocks.append(block)
     return blocks
@@ -457,6 +463,9 @@ def test_the_block_parser_joins_continuations_and_skips_comments():
     body = "# a comment\n\ncurl -s \\\n  http://127.0.0.1:8000/health\n$ docker compose ps\n"
     assert [c.text for c in commands_of(body, "p.md", 1)] == [
         "curl -s http://127.0.0.1:8000/health", "docker compose ps"]
+    console = "$ redis-cli PING\nPONG\n$ docker compose \\\n  ps\nNAME  STATUS\n"
+    assert [c.text for c in commands_of(console, "p.md", 1, prompts_only=True)] == [
+        "redis-cli PING", "docker compose ps"]
 
 
 def test_the_tools_the_pages_use_are_installed():
