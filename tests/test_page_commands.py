@@ -19,9 +19,9 @@ SMTP server. How each kind of command is run:
   daemon"); an unknown flag or service fails.
 - long-running programs (celery worker/beat/flower, uvicorn, mkdocs serve, make docs,
   redis-cli MONITOR…) are started, must print their ready line, and are stopped. Ports come
-  from the environment (UVICORN_PORT, FLOWER_PORT); `mkdocs serve` and `make docs`, whose
-  port is fixed, run in a private network namespace; Beat's schedule goes to a temp file
-  (CELERY_BEAT_SCHEDULE).
+  from the environment (UVICORN_PORT, FLOWER_PORT), or a free one replaces the number of an
+  explicit `--port`; `mkdocs serve` and `make docs`, whose port is fixed, run in a private
+  network namespace; Beat's schedule goes to a temp file (CELERY_BEAT_SCHEDULE).
 - `make test` and `make bench` are checked with `make -n` (the suite can't run itself);
   other targets run. `make` never reinstalls the venv here (`-o .venv/.installed`).
 - everything else runs in one bash session per block, so a variable set on one line is
@@ -291,6 +291,8 @@ class Runner:
         ready = long_running(text)
         if re.match(r"^make\s+docs\b", text):
             text = "make -o .venv/.installed docs"
+        # A port the command names itself is one the reader's machine supplies: a free one.
+        text = re.sub(r"(--port[= ])\d+\b", lambda m: f"{m[1]}{free_port()}", text)
         if re.match(r"^(make\s+docs|(\.venv/bin/)?mkdocs\s+serve)\b", text):
             # A fixed port (8000): a network namespace of its own, where 8000 is free.
             cwd = ROOT
