@@ -49,6 +49,7 @@ def test_redis_down_is_a_503_within_2_s_and_the_api_recovers(tmp_path):
             # the next at the result backend (Retry limit exceeded): both are 503s, fast.
             for _ in range(2):
                 response, elapsed = timed_send(http)
+                print(f"Redis killed: {response.status_code} in {elapsed:.2f} s {response.text}")
                 assert response.status_code == 503
                 assert "unavailable, try again later" in response.json()["detail"]
                 assert elapsed < 2, elapsed
@@ -87,6 +88,11 @@ def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
                 assert "result backend unavailable" in response.json()["detail"]
                 assert "Retry limit exceeded" in response.json()["detail"]
                 assert elapsed < 5, elapsed
+            latencies.sort()
+            median = latencies[len(latencies) // 2]
+            print(f"silent Redis: 503s in {', '.join(f'{s.result()[1]:.2f}' for s in sends)} s; "
+                  f"/health x{len(latencies)} meanwhile, median {median:.4f} s, "
+                  f"max {latencies[-1]:.4f} s")
             assert len(latencies) >= 20  # /health was asked all along the hang…
             assert max(latencies) < 0.5, max(latencies)  # …and always answered at once
 
@@ -126,12 +132,15 @@ def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(
                 outcome["error"] = exc
 
         sender = threading.Thread(target=send)
+        started = time.monotonic()
         sender.start()
         retries = wait_until(
             lambda: [r for r in caplog.records if "Retry (2/20)" in r.getMessage()], 10,
             "the result backend's third try",
         )
         assert sender.is_alive() and not outcome  # 4 s and more into the send, still no answer
+        print(f"default policy: still sending after {time.monotonic() - started:.1f} s: "
+              f"{retries[0].getMessage()}")
         assert "Connection to Redis lost" in retries[0].getMessage()
     try:
         redis.start()  # the retries find Redis again: the send completes

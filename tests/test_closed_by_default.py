@@ -4,6 +4,7 @@ Both settings live in the examples (celeryconfig.py's serialization section,
 the Flower command on the pages); these tests attack them with real processes.
 """
 
+import inspect
 import pathlib
 import uuid
 
@@ -67,3 +68,13 @@ def test_the_worker_refuses_a_pickled_message(worker, celery, smtp, tmp_path):
     )
     never(lambda: marker.exists() or smtp.to(to), 1.0, "the pickled task running")
     assert celery.backend.get_task_meta(task_id)["status"] == "PENDING"  # never ran, no result
+
+
+def test_what_listens_where_by_default():
+    """uvicorn binds 127.0.0.1 unless told otherwise; Flower binds every interface."""
+    import uvicorn
+    from flower.options import options
+
+    assert inspect.signature(uvicorn.Config).parameters["host"].default == "127.0.0.1"
+    assert options.address == ""  # "" is every interface: give Flower --address=127.0.0.1
+    assert options.port == 5555
