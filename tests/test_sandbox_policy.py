@@ -4,6 +4,7 @@ Each checker is a small function that returns what is wrong, so the same functio
 also shown a bad example and must catch it.
 """
 
+import json
 import re
 import subprocess
 
@@ -241,3 +242,9 @@ def test_flower_login_comes_from_env_files_and_dot_env_is_ignored(config):
     tracked = subprocess.run(["git", "ls-files", "--error-unmatch", ".env.example"], cwd=ROOT,
                              capture_output=True)
     assert tracked.returncode == 0, ".env.example must be committed"
+
+
+def test_the_images_default_command_is_the_api_service(config):
+    """`docker run` of the image alone starts what the `api` service runs."""
+    [cmd] = re.findall(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.M)
+    assert json.loads(cmd) == config["services"]["api"]["command"]
