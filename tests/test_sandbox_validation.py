@@ -11,6 +11,8 @@ a real redis-server: the flags exist, and the config they set is the one we want
 """
 
 import fnmatch
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +25,7 @@ from support.sandbox import (
     COMPOSE_FILE,
     DOCKERFILE,
     ENV_EXAMPLE,
+    EXAMPLES,
     ROOT,
     compose,
     healthcheck_argv,
@@ -194,3 +197,75 @@ def test_every_copy_source_exists_and_reaches_the_build_context():
     assert dockerignored("tests/conftest.py", patterns)
     assert dockerignored(".venv/bin/python", patterns)
     assert dockerignored("examples/__pycache__/api.cpython-311.pyc", patterns)
+
+
+# -- the image's dependencies suffice ----------------------------------------------------------
+def runtime_closure() -> set[str]:
+    """pyproject's runtime dependencies and everything they require, as installed here."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    todo = [Requirement(r) for r in tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    seen: dict[str, set[str]] = {}
+    while todo:
+        req = todo.pop()
+        name = canonicalize_name(req.name)
+        extras = set(req.extras)
+        if name in seen and extras <= seen[name]:
+            continue
+        seen.setdefault(name, set()).update(extras)
+        for line in metadata.requires(name) or []:
+            sub = Requirement(line)
+            envs = [{"extra": e} for e in seen[name]] or [{"extra": ""}]
+            if sub.marker is None or any(sub.marker.evaluate(env) for env in envs):
+                todo.append(sub)
+    return set(seen)
+
+
+# Runs in a fresh interpreter: modules of any distribution outside the runtime closure
+# cannot be imported, as in the image, where only those are installed.
+IMAGE_ONLY = """
+import importlib, json, sys
+from importlib import metadata
+from packaging.utils import canonicalize_name
+allowed = set(json.loads(sys.argv[1]))
+blocked = {top for top, dists in metadata.packages_distributions().items()
+           if not any(canonicalize_name(d) in allowed for d in dists)}
+class NotInTheImage:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r} in the image", name=name)
+sys.meta_path.insert(0, NotInTheImage())
+for module in sys.argv[2:]:
+    importlib.import_module(module)
+print("imported", *sys.argv[2:])
+"""
+# What the four Python services import: the app (with its `include`), the API, and the
+# command-line programs of the worker, Beat, Flower and uvicorn, with the Redis transport.
+SERVICE_MODULES = ["celery_app", "api", "celery.bin.celery", "celery.apps.worker",
+                   "celery.apps.beat", "flower.command", "uvicorn.main",
+                   "kombu.transport.redis", "celery.backends.redis"]
+
+
+def import_as_in_the_image(*modules: str) -> subprocess.CompletedProcess:
+    allowed = json.dumps(sorted(runtime_closure()))
+    return run([sys.executable, "-c", IMAGE_ONLY, allowed, *modules], cwd=EXAMPLES,
+               env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+
+def test_the_services_need_nothing_the_image_lacks():
+    out = import_as_in_the_image(*SERVICE_MODULES)
+    show("import the services' modules with only pyproject's runtime dependencies", out)
+    assert out.returncode == 0, out.stderr
+
+
+def test_a_test_only_package_is_not_in_the_image():
+    closure = runtime_closure()
+    assert {"celery", "kombu", "redis", "fastapi", "pillow", "flower", "uvicorn"} <= closure
+    assert not {"pytest", "aiosmtpd", "httpx", "mkdocs"} & closure
+    out = import_as_in_the_image("aiosmtpd")
+    assert out.returncode == 1 and "No module named 'aiosmtpd' in the image" in out.stderr
