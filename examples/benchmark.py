@@ -225,9 +225,9 @@ def measure(r: redis.Redis, results: redis.Redis, counts: dict) -> list[dict]:
     noop.delay(EMAIL)
     body = r.rpop(SINK)  # the bytes of one real task message, reused by every raw figure
 
-    def calls(fn: Callable[[], object]) -> Callable[[], float]:
+    def calls(fn: Callable[[], object], n: int = counts["calls"]) -> Callable[[], float]:
         def run() -> float:
-            value = per_call(fn, counts["calls"])
+            value = per_call(fn, n)
             r.delete(SINK, RAW_SINK)  # outside the timing: keep Redis small between repeats
             return value
         return run
@@ -239,7 +239,7 @@ def measure(r: redis.Redis, results: redis.Redis, counts: dict) -> list[dict]:
     api.state.redis, api.state.body = r, body
     with TestClient(api) as client:
         def requests(path: str) -> Callable[[], float]:
-            return calls(lambda: client.post(path).raise_for_status())
+            return calls(lambda: client.post(path).raise_for_status(), counts["requests"])
         request = interleaved({p: requests(f"/{p}") for p in ("empty", "background", "celery",
                                                               "redis")}, repeats)
     progress("per-request cost through the API")
@@ -405,10 +405,10 @@ def run(counts: dict, command: str) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))  # logs; kept if anything fails
     server = RedisServer(tmp / "redis").start()
     progress(f"private redis-server on port {server.port}, logs in {tmp}")
-    env = {**os.environ, "CELERY_BROKER_URL": server.url(0),
-           "CELERY_RESULT_BACKEND": server.url(1), "PYTHONUNBUFFERED": "1"}
-    app.conf.update(broker_url=env["CELERY_BROKER_URL"],
-                    result_backend=env["CELERY_RESULT_BACKEND"])
+    # Celery reads these two variables before its own configuration, so app.conf.update()
+    # would lose to a shell that already points them at another Redis: set them here.
+    os.environ.update(CELERY_BROKER_URL=server.url(0), CELERY_RESULT_BACKEND=server.url(1))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     # redis-py 8 reads with a 5 s socket timeout: longer than every BRPOP here, still bounded.
     r = redis.Redis.from_url(server.url(0), socket_timeout=90)
     results = redis.Redis.from_url(server.url(1), socket_timeout=30)
