@@ -70,8 +70,9 @@ def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
     hole = BlackHole().__enter__()
     redis = RedisServer(tmp_path / "redis")
     redis.port = hole.port  # Redis will answer later, where the black hole is now
-    api = uvicorn(api_env(hole.port, tmp_path), tmp_path / "api.log")
+    api = None
     try:
+        api = uvicorn(api_env(hole.port, tmp_path), tmp_path / "api.log")
         with httpx.Client(base_url=api.url, timeout=30) as http:
             http.get("/health").raise_for_status()
             latencies: list[float] = []
@@ -102,7 +103,8 @@ def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
             assert response.status_code == 202, response.text
             assert redis.client(0).llen("emails") == 1  # really queued
     finally:
-        interrupt(api)
+        if api:
+            interrupt(api)
         hole.__exit__()
         redis.stop()
 
