@@ -38,4 +38,9 @@ def test_draws_offline_with_only_the_styles_it_uses_and_reports_a_broken_diagram
     # Unshaken, this drawing's <style> is about 14 kB.
     assert len(style) < 4000
 
+    # Geometry rounded to a tenth: mermaid's 17-digit coordinates are most of a drawing's bytes.
+    geometry = " ".join(re.findall(r' (?:d|transform|viewBox)="([^"]*)"', svg))
+    assert geometry and not re.search(r"\.\d\d", geometry)
+    assert "data-points" not in svg
+
     assert list(failed) == ["bad"] and "Parse error on line 2" in failed["bad"]

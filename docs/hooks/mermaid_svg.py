@@ -47,8 +47,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Draw, then keep only the style rules that match something in this drawing: mermaid and
-# Material ship rules for every kind of diagram, two thirds of the SVG's weight otherwise.
+# Draw, then keep only the style rules that match something in this drawing (mermaid and
+# Material ship rules for every kind of diagram), and round the geometry.
 DRAW_JS = """async ([id, code]) => {
     const host = document.createElement("div");
     host.innerHTML = (await mermaid.render(id, code)).svg;
@@ -64,6 +64,25 @@ DRAW_JS = """async ([id, code]) => {
         }
     };
     style.textContent = [...style.sheet.cssRules].filter(used).map(r => r.cssText).join("");
+    // Geometry to a tenth of a unit (sub-pixel at the drawing's size): mermaid writes
+    // 17 significant digits per coordinate, most of a flowchart's bytes.
+    const number = /-?(?:\\d*\\.\\d+|\\d+\\.?)(?:e[-+]?\\d+)?/gi;
+    const round = (value) => value.replace(number, (n, at, all) => {
+        if (!/\\.\\d{2}/.test(n)) return n;
+        // Compact path data runs numbers together ("12.258.001" is 12.258 and .001): the
+        // rounded ones must stay apart ("12.3 0", not "12.30"; "1 .5", not "1.5").
+        const short = String(+(+n).toFixed(1)).replace(/^(-?)0\\./, "$1.");
+        const before = /[\\d.]/.test(all[at - 1] || "") && /^\\d/.test(short) ? " " : "";
+        const after = all[at + n.length] === "." && !short.includes(".") ? " " : "";
+        return before + short + after;
+    });
+    for (const el of [svg, ...svg.querySelectorAll("*")]) {
+        el.removeAttribute("data-points");  // edge points again, base64, for mermaid's own JS
+        for (const name of ["d", "points", "transform", "viewBox", "x", "y", "width", "height"]) {
+            const value = el.getAttribute(name);
+            if (value) el.setAttribute(name, round(value));
+        }
+    }
     host.remove();
     return svg.outerHTML;
 }"""
@@ -117,6 +136,7 @@ def _library_digest() -> bytes:
 
 def _key(settings: dict, code: str) -> str:
     h = hashlib.sha256(_library_digest())
+    h.update(DRAW_JS.encode())  # a change in how drawings are made invalidates the cache
     h.update(json.dumps(settings, sort_keys=True).encode())
     h.update(code.encode())
     return h.hexdigest()[:24]
