@@ -153,6 +153,10 @@ def test_search_suggests_the_visibility_timeout_and_lands_on_the_highlighted_ter
     if "#" in page.url:  # a section result: its heading is where the reader lands
         heading = page.locator(f"[id='{page.url.split('#')[1]}']")
         assert heading.locator("mark[data-md-highlight]").count() > 0
+    # A result opened in a new tab loads the page afresh: the index comes at once there.
+    fresh = page.context.new_page()
+    fresh.goto("/celery/pitfalls/?h=visibility")
+    fresh.locator("article mark[data-md-highlight]").first.wait_for()
 
 
 def _copy(page, block) -> str:
