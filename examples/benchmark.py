@@ -334,8 +334,8 @@ def machine(r: redis.Redis) -> dict:
 
 
 # --8<-- [start:render]
-def fmt(value: float) -> str:
-    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+def fmt(value: float, digits: int = 3) -> str:
+    return f"{value:,.0f}" if value >= 10 ** (digits - 1) else f"{value:.{digits}g}"
 
 
 def table(result: dict) -> str:
@@ -352,7 +352,7 @@ def table(result: dict) -> str:
         lines += ["", f"| {g['title']} | median | spread (min–max) | ratio to floor |",
                   "|---|--:|--:|--:|"]
         lines += [f"| {row['label']} | {fmt(row['median'])} {g['unit']} "
-                  f"| {fmt(row['min'])}–{fmt(row['max'])} | {row['ratio']:.2g}× |"
+                  f"| {fmt(row['min'])}–{fmt(row['max'])} | {fmt(row['ratio'], 2)}× |"
                   for row in g["rows"]]
     return "\n".join(lines) + "\n"
 
@@ -392,7 +392,7 @@ def chart(result: dict) -> str:
                        f'height="13" fill="{color}"/>')
             out.append(f'<text x="{b + 4 if log >= 0 else a - 4:.1f}" y="{y}" '
                        f'text-anchor="{"start" if log >= 0 else "end"}" font-size="11">'
-                       f'{row["ratio"]:.2g}×</text>')
+                       f'{fmt(row["ratio"], 2)}×</text>')
         y += step
     out.append("</svg>")
     return "\n".join(out) + "\n"
