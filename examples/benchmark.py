@@ -209,8 +209,11 @@ def interleaved(measures: dict[str, Callable[[], object]], repeats: int) -> dict
 # --8<-- [end:stats]
 
 
-def progress(what: str, start: float = time.perf_counter()) -> None:
-    print(f"[{time.perf_counter() - start:5.1f} s] {what}", file=sys.stderr, flush=True)
+STARTED = time.perf_counter()
+
+
+def progress(what: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:5.1f} s] {what}", file=sys.stderr, flush=True)
 
 
 COUNTS = {  # per repeat
@@ -428,7 +431,7 @@ def run(counts: dict, command: str) -> dict:
         for _ in range(RAW_CONSUMERS):
             _, ready = r.brpop([RAW_READY], timeout=60)
         progress("workers and raw consumers ready")
-        started = machine(r)
+        host = machine(r)
         groups = measure(r, results, counts)
     finally:
         with contextlib.suppress(redis.RedisError):
@@ -443,7 +446,7 @@ def run(counts: dict, command: str) -> dict:
         progress("all stopped")
     shutil.rmtree(tmp)
     return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command,
-            "counts": counts, "machine": started, "groups": groups}
+            "counts": counts, "machine": host, "groups": groups}
 
 
 def main(argv: list[str] | None = None) -> int:
