@@ -10,6 +10,8 @@ import uuid
 
 import httpx
 import pytest
+from kombu.exceptions import ContentDisallowed
+from kombu.serialization import dumps, loads
 
 from support.celery_procs import CELERY, Proc
 from support.proofs import never
@@ -68,6 +70,17 @@ def test_the_worker_refuses_a_pickled_message(worker, celery, smtp, tmp_path):
     )
     never(lambda: marker.exists() or smtp.to(to), 1.0, "the pickled task running")
     assert celery.backend.get_task_meta(task_id)["status"] == "PENDING"  # never ran, no result
+
+
+def test_accepting_pickle_would_run_the_payload(tmp_path):
+    """What the worker refused: the same body, decoded by kombu as the worker decodes it."""
+    marker = tmp_path / "pickle-ran"
+    content_type, encoding, body = dumps([["x", Payload(marker), "b"], {}, {}], "pickle")
+    with pytest.raises(ContentDisallowed):
+        loads(body, content_type, encoding, accept=["application/json"])  # accept_content
+    assert not marker.exists()
+    loads(body, content_type, encoding, accept=[content_type])  # accept_content=["pickle"]
+    assert marker.exists()  # decoding alone ran the payload's code
 
 
 def test_what_listens_where_by_default():
