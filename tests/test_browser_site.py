@@ -13,6 +13,7 @@ import pytest
 
 from support.docs_pages import composed, expanded, fences, pages
 from support.site import ROOT, SiteServer, html_files, launch, shared_build, url_of
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -294,6 +295,12 @@ def test_question_pages_weigh_at_most_500_kb(browser, site, watch):
         page = watch.attach(ctx.new_page())
         site.log.clear()
         page.goto(url, wait_until="networkidle")
+        # Two downloads start on their own, and on a busy machine after the page went quiet:
+        # Material's search worker and the browser's favicon. Count them too.
+        wait_until(lambda: any("/workers/" in p for p, _ in site.log)
+                   and any(p.endswith("/favicon.png") for p, _ in site.log),
+                   timeout=15, what=f"the search worker and favicon of {url}")
+        page.wait_for_load_state("networkidle")
         by_kind = defaultdict(int)
         for path, size in site.log:
             kind = Path(path).suffix.lstrip(".") or "html"
