@@ -45,6 +45,15 @@ class Proc:
 
         return wait_until(seen, timeout, f"{pattern!r} in {self.log_path.name}")
 
+    def ready(self, pattern: str, timeout: float = 15) -> "Proc":
+        """Wait for `pattern` in the log; a process that never gets there is reaped, not leaked."""
+        try:
+            self.wait_for_log(pattern, timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
     def children(self) -> list[int]:
         out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
@@ -67,13 +76,9 @@ def worker(env: dict, log: Path, *args: str, app: str = "celery_app", name: str 
     """`celery -A <app> worker` on every queue the routes name; ready when it says so."""
     argv = [CELERY, "-A", app, "worker", "-Q", "celery,emails,images", "-n", f"{name}@%h",
             "--loglevel=info", *QUICK, *args]
-    proc = Proc(argv, env, log).start()
-    proc.wait_for_log(r"ready\.")
-    return proc
+    return Proc(argv, env, log).start().ready(r"ready\.")
 
 
 def beat(env: dict, log: Path, schedule: Path, app: str = "celery_app") -> Proc:
     argv = [CELERY, "-A", app, "beat", "-s", str(schedule), "--loglevel=info"]
-    proc = Proc(argv, env, log).start()
-    proc.wait_for_log(r"beat: Starting")
-    return proc
+    return Proc(argv, env, log).start().ready(r"beat: Starting")

@@ -67,7 +67,7 @@ def uvicorn(env: dict, log: Path, app: str = "api:app") -> Proc:
     port = free_port()
     proc = Proc([UVICORN, app, "--host", "127.0.0.1", "--port", str(port)], env, log).start()
     proc.port, proc.url = port, f"http://127.0.0.1:{port}"
-    proc.wait_for_log(r"Application startup complete")
+    proc.ready(r"Application startup complete")
     return proc
 
 
