@@ -14,8 +14,9 @@ tenth of a unit: about 15 to 30 kB per diagram instead of 25 to 70 kB.
 A diagram mermaid can't parse fails the build, naming its page.
 
 Drawings are cached by content (mermaid build + settings + drawing code + diagram
-text), so only a new or changed diagram starts Chromium. The cache lives in
-$MERMAID_SVG_CACHE, else $XDG_CACHE_HOME (or ~/.cache)/interview-guide-part3/mermaid-svg.
+text), so only a new or changed diagram starts Chromium. The cache is committed,
+in docs/hooks/diagrams/ (or $MERMAID_SVG_CACHE): `make docs` on a fresh machine needs
+no Chromium, and a changed diagram is drawn by the next build that has one.
 Chromium is $CHROMIUM, else the first of chromium / chromium-browser /
 google-chrome on PATH.
 """
@@ -108,8 +109,7 @@ def chromium_executable() -> str | None:
 def _cache_dir() -> Path:
     if os.environ.get("MERMAID_SVG_CACHE"):
         return Path(os.environ["MERMAID_SVG_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "interview-guide-part3" / "mermaid-svg"
+    return Path(__file__).with_name("diagrams")
 
 
 def _material_assets(config) -> tuple[str, str]:
