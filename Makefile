@@ -25,7 +25,7 @@ lint: $(STAMP)
 test: $(STAMP)  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
 	$(BIN)/ruff check examples tests
 	rm -rf .coverage-data
-	$(BIN)/coverage run -m pytest -n 2 $(PYTEST_ARGS)
+	$(BIN)/coverage run -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
