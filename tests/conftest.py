@@ -52,8 +52,13 @@ def example_env(redis_server, smtp, media_dir) -> dict:
     os.environ.update(env)  # for the API and the client side, in this process
     import celery_app
 
-    celery_app.app.conf.update(broker_url=env["CELERY_BROKER_URL"],
-                               result_backend=env["CELERY_RESULT_BACKEND"])
+    app = celery_app.app
+    # Celery prefers CELERY_BROKER_URL/CELERY_RESULT_BACKEND from os.environ when it builds
+    # its producer pool and its result backend, and then keeps them. Build both now, while
+    # os.environ names this Redis: a demo module that later points os.environ at a Redis of
+    # its own (support.proofs.own_broker) must not redirect the example app for good.
+    assert app.pool.connection.port == redis_server.port
+    assert (app.backend.connparams["port"], app.backend.connparams["db"]) == (redis_server.port, 1)
     return {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
 
 

@@ -17,7 +17,7 @@ def test_signup_queues_the_mail_and_the_worker_sends_it(client, smtp, redis_serv
     assert body["message"] == "User created"
     assert lpush_calls(redis_server.client(0)) == published + 1  # one message, to the broker
     assert users.USERS[to]["email"] == to
-    message_id = send_welcome_email.AsyncResult(body["task_id"]).get(timeout=10)
+    message_id = send_welcome_email.AsyncResult(body["task_id"]).get(timeout=30)
     [mail] = smtp.wait_for(to)
     assert mail["Message-ID"] == message_id  # sent by the worker's run of this task
     assert mail["Subject"] == "Welcome!"
