@@ -13,14 +13,22 @@ import pytest
 from support import celery_procs
 from support.redis_server import RedisServer
 from support.smtp_sink import SmtpSink
+from support.waiting import free_port
 
 EXAMPLES = celery_procs.EXAMPLES
 sys.path.insert(0, str(EXAMPLES))  # tests import the examples as the worker does
 
+# The session Redis's address is fixed now, before any test module is imported: importing
+# celery_app loads celeryconfig, and Celery prefers these two variables whenever it builds a
+# producer pool or a result backend. So nothing in a test process falls back to localhost:6379.
+SESSION_REDIS_PORT = free_port()
+os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/0"
+os.environ["CELERY_RESULT_BACKEND"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/1"
+
 
 @pytest.fixture(scope="session")
 def redis_server(tmp_path_factory) -> RedisServer:
-    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    server = RedisServer(tmp_path_factory.mktemp("redis"), port=SESSION_REDIS_PORT).start()
     yield server
     server.stop()
 

@@ -11,10 +11,10 @@ from .waiting import free_port, wait_until
 
 
 class RedisServer:
-    def __init__(self, workdir: Path, appendonly: bool = False):
+    def __init__(self, workdir: Path, appendonly: bool = False, port: int | None = None):
         self.workdir = workdir
         self.appendonly = appendonly
-        self.port = free_port()
+        self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
 
     def url(self, db: int = 0) -> str:
