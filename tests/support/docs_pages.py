@@ -127,6 +127,8 @@ def fences(text: str, page: str = "") -> list[Fence]:
             body.append(line[strip:])
             j += 1
         lang = info.split()[0].lstrip("{.").rstrip("}").lower() if info else ""
+        while body and not body[-1].strip():  # trailing blank lines render as nothing
+            body.pop()
         text_ = "\n".join(body) + ("\n" if body else "")
         found.append(Fence(page=page, line=i + 1, lang=lang, info=info, body=text_))
         i = j + 1
