@@ -56,15 +56,14 @@ import pytest
 
 from support import docs_pages
 from support.celery_procs import EXAMPLES, ROOT, Proc
-from support.redis_server import RedisServer
 from support.sandbox import (
     BIN,
     DAEMON_DOWN,
     Clock,
     NativeStack,
     compose,
+    native_stack,
 )
-from support.smtp_sink import SmtpSink
 from support.waiting import free_port
 
 pytestmark = pytest.mark.slow
@@ -352,20 +351,11 @@ class Runner:
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("page-commands")
     clock = Clock("page commands, against the compose file's services run natively")
-    redis = RedisServer(workdir / "redis").start()
-    smtp = SmtpSink().start()
-    native = None
-    try:
-        native = NativeStack(workdir, redis.port, smtp.port, clock)
+    with native_stack(workdir, clock) as native:
         services = ["worker", "api", "flower"]
         native.start(*services)
         native.wait_all_healthy(*services)
         yield native
-    finally:
-        if native:
-            native.stop()
-        smtp.stop()
-        redis.stop()
 
 
 def plan(runner: Runner, blocks: list[Block]) -> tuple[list[Command], list[list[Command]]]:

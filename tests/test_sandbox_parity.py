@@ -14,9 +14,7 @@ import time
 import httpx
 import pytest
 
-from support.redis_server import RedisServer
-from support.sandbox import ENV_EXAMPLE, Clock, NativeStack
-from support.smtp_sink import SmtpSink
+from support.sandbox import ENV_EXAMPLE, Clock, native_stack
 from support.task_api import poll_status
 from support.waiting import wait_until
 
@@ -37,23 +35,10 @@ def env_file(path) -> dict[str, str]:
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("sandbox-parity")
     clock = Clock("parity: the compose file's services, run natively")
-    redis = RedisServer(workdir / "redis").start()
-    clock(f"redis: the test's own redis-server on 127.0.0.1:{redis.port} stands for `redis`")
-    smtp = SmtpSink().start()
-    clock(f"smtp: the test's SMTP server on 127.0.0.1:{smtp.port} stands for `mailpit`")
-    native = None
-    try:
-        # Beat's interval is shortened the way a reader does it: through the environment
-        # that the compose file interpolates, never by editing a command.
-        native = NativeStack(workdir, redis.port, smtp.port, clock, CLEANUP_EVERY_SECONDS="1")
-        native.redis, native.smtp = redis, smtp
+    # Beat's interval is shortened the way a reader does it: through the environment
+    # that the compose file interpolates, never by editing a command.
+    with native_stack(workdir, clock, CLEANUP_EVERY_SECONDS="1") as native:
         yield native
-    finally:
-        if native:
-            native.stop()
-        smtp.stop()
-        redis.stop()
-        clock("all processes reaped")
 
 
 def test_compose_services_run_natively_and_walk_the_tour(stack):

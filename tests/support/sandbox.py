@@ -39,12 +39,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from .celery_procs import EXAMPLES, ROOT, Proc
+from .redis_server import RedisServer
+from .smtp_sink import SmtpSink
 from .waiting import free_port, wait_until
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -294,3 +296,24 @@ class NativeStack:
         if self.procs:
             with ThreadPoolExecutor(len(self.procs)) as pool:
                 list(pool.map(stop, list(self.procs)))
+
+
+@contextlib.contextmanager
+def native_stack(workdir: Path, clock: Clock, **interpolation: str) -> Iterator[NativeStack]:
+    """A private Redis and SMTP server standing for `redis` and `mailpit`, and a NativeStack
+    on them (`.redis`, `.smtp`); every process it or the test started is reaped on exit."""
+    redis = RedisServer(workdir / "redis").start()
+    clock(f"redis: the test's own redis-server on 127.0.0.1:{redis.port} stands for `redis`")
+    smtp = SmtpSink().start()
+    clock(f"smtp: the test's SMTP server on 127.0.0.1:{smtp.port} stands for `mailpit`")
+    native = None
+    try:
+        native = NativeStack(workdir, redis.port, smtp.port, clock, **interpolation)
+        native.redis, native.smtp = redis, smtp
+        yield native
+    finally:
+        if native:
+            native.stop()
+        smtp.stop()
+        redis.stop()
+        clock("all processes reaped")
