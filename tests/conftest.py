@@ -33,6 +33,14 @@ def redis_server(tmp_path_factory) -> RedisServer:
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def module_redis(tmp_path_factory) -> RedisServer:
+    """A Redis of the test module's own, for demos that fill, inspect or kill it whole."""
+    server = RedisServer(tmp_path_factory.mktemp("module-redis")).start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def smtp() -> SmtpSink:
     sink = SmtpSink().start()

@@ -32,15 +32,8 @@ def new_address() -> str:
 
 
 @pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("crash-redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def env(example_env, broker) -> dict:
-    with own_broker(example_env, broker, WELCOME_DELAY=str(DELAY)) as env:
+def env(example_env, module_redis) -> dict:
+    with own_broker(example_env, module_redis, WELCOME_DELAY=str(DELAY)) as env:
         yield env
 
 
@@ -91,9 +84,9 @@ def kill_first_run(worker: celery_procs.Proc, email: str) -> int:
     return pid
 
 
-def queue_is_empty(broker: RedisServer) -> bool:
+def queue_is_empty(redis: RedisServer) -> bool:
     """Nothing waiting in `celery`, nothing reserved in kombu's `unacked` hash."""
-    db = broker.client(0)
+    db = redis.client(0)
     return db.llen("celery") == 0 and db.hlen("unacked") == 0
 
 
@@ -127,7 +120,8 @@ def test_background_task_is_lost_when_uvicorn_is_killed(env, smtp, tmp_path):
 
 # --- Celery: the work is a message, and the ack decides its fate --------------
 
-def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, broker, smtp):
+def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, module_redis,
+                                                             smtp):
     email = new_address()
     result = crash.welcome_acks_late.delay(email)
     killed = kill_first_run(crash_worker, email)
@@ -138,12 +132,12 @@ def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker
     assert (first, first_flag) == (killed, False)
     assert second != killed and second_flag is True  # a new child, a redelivered message
     assert len(smtp.to(email)) == 1  # the killed run never got to send
-    wait_until(lambda: queue_is_empty(broker), 10, "the message acked")
+    wait_until(lambda: queue_is_empty(module_redis), 10, "the message acked")
     assert len(runs(crash_worker, email)) == 2
 
 
 @pytest.mark.parametrize("variant", ["welcome_no_requeue", "welcome_early_ack"])
-def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, broker, smtp,
+def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, module_redis, smtp,
                                                          variant):
     email = new_address()
     result = getattr(crash, variant).delay(email)
@@ -154,7 +148,7 @@ def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, br
     assert result.state == "FAILURE"
     never(lambda: smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
           f"a second run or a mail to {email}")
-    assert queue_is_empty(broker)
+    assert queue_is_empty(module_redis)
 
 
 def test_without_a_crash_every_variant_sends_once(crash, crash_worker, smtp):

@@ -10,7 +10,6 @@ import pytest
 
 from support import celery_procs
 from support.proofs import celery_json, own_broker, together
-from support.redis_server import RedisServer
 from support.waiting import free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -18,12 +17,10 @@ LONG = 60  # far longer than the test: the task is terminated, never awaited
 
 
 @pytest.fixture(scope="module")
-def env(example_env, tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("monitoring-redis")).start()
+def env(example_env, module_redis):
     # Flower's API answers 401 without this (or basic auth).
-    with own_broker(example_env, server, FLOWER_UNAUTHENTICATED_API="true") as env:
+    with own_broker(example_env, module_redis, FLOWER_UNAUTHENTICATED_API="true") as env:
         yield env
-    server.stop()
 
 
 @pytest.fixture(scope="module")

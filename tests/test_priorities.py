@@ -18,46 +18,41 @@ SEP = "\x06\x16"  # kombu's separator: "celery\x06\x163" is the list for priorit
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("priorities-redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def env(example_env, server):
-    with own_broker(example_env, server) as env:
+def env(example_env, module_redis):
+    with own_broker(example_env, module_redis) as env:
         yield env
 
 
-def queued(server: RedisServer, db: int, queue: str) -> list[str]:
+def queued(redis: RedisServer, db: int, queue: str) -> list[str]:
     """Task names in a Redis list, oldest first."""
-    raw = server.client(db).lrange(queue, 0, -1)
+    raw = redis.client(db).lrange(queue, 0, -1)
     return [json.loads(m)["headers"]["task"] for m in reversed(raw)]
 
 
-def test_routes_put_each_task_in_its_own_queue(env, server):
+def test_routes_put_each_task_in_its_own_queue(env, module_redis):
     import priorities  # its config is celeryconfig, task_routes included
 
     # Broker db 2: no worker of this module ever reads it.
-    with priorities.app.connection_for_write(server.url(2)) as conn:
+    with priorities.app.connection_for_write(module_redis.url(2)) as conn:
         for name, args in [("celery_app.send_email", ["a@example.com", "Hi", "Hello"]),
                            ("celery_app.process_image", ["photo.jpg", 400]),
                            ("celery_app.cleanup_old_files", [])]:
             priorities.app.send_task(name, args, connection=conn, ignore_result=True)
 
-    assert queued(server, 2, "emails") == ["celery_app.send_email"]
-    assert queued(server, 2, "images") == ["celery_app.process_image"]
-    assert queued(server, 2, "celery") == ["celery_app.cleanup_old_files"]  # no route: default
+    assert queued(module_redis, 2, "emails") == ["celery_app.send_email"]
+    assert queued(module_redis, 2, "images") == ["celery_app.process_image"]
+    # No route: the default queue.
+    assert queued(module_redis, 2, "celery") == ["celery_app.cleanup_old_files"]
 
 
-def test_priority_zero_runs_first_on_redis(env, server, tmp_path):
+def test_priority_zero_runs_first_on_redis(env, module_redis, tmp_path):
     import priorities
 
     sent = {9: "p9", 5: "p5", 0: "p0", None: "none"}  # queued in this order, no worker yet
     for priority, label in sent.items():
         priorities.report.apply_async((label,), priority=priority)
-    lists = {key.decode(): server.client().llen(key) for key in server.client().keys("celery*")}
+    db = module_redis.client()
+    lists = {key.decode(): db.llen(key) for key in db.keys("celery*")}
     assert lists == {"celery": 2, f"celery{SEP}3": 1, f"celery{SEP}9": 1}
 
     worker = celery_procs.worker(env, tmp_path / "worker.log", "-c", "1", app="priorities")

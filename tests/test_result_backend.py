@@ -12,16 +12,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("results-redis")).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def result_backend(example_env, server, tmp_path_factory):
+def result_backend(example_env, module_redis, tmp_path_factory):
     """The example module, and a worker for it, on this module's Redis."""
-    with own_broker(example_env, server) as env:
+    with own_broker(example_env, module_redis) as env:
         log = tmp_path_factory.mktemp("results-logs") / "worker.log"
         worker = celery_procs.worker(env, log, "--pool=solo", app="result_backend")
         import result_backend
@@ -30,18 +23,18 @@ def result_backend(example_env, server, tmp_path_factory):
         worker.stop()
 
 
-def stored(server: RedisServer, task_id: str) -> tuple[dict, float]:
+def stored(redis: RedisServer, task_id: str) -> tuple[dict, float]:
     """The decoded value of celery-task-meta-<id> in the results db, and its TTL in seconds."""
-    db = server.client(1)
+    db = redis.client(1)
     key = f"celery-task-meta-{task_id}"
     return json.loads(db.get(key)), db.pttl(key) / 1000
 
 
-def test_success_is_stored_as_json_for_result_expires(result_backend, server):
+def test_success_is_stored_as_json_for_result_expires(result_backend, module_redis):
     result = result_backend.invoice_total.delay([19.99, 5.01])
     assert result.get(timeout=20) == {"total": 25.0, "lines": 2}
 
-    meta, ttl = stored(server, result.id)
+    meta, ttl = stored(module_redis, result.id)
     assert set(meta) == {"status", "result", "traceback", "children", "date_done", "task_id"}
     assert meta["status"] == "SUCCESS"
     assert meta["result"] == {"total": 25.0, "lines": 2}
@@ -51,12 +44,12 @@ def test_success_is_stored_as_json_for_result_expires(result_backend, server):
     assert expires - 10 < ttl <= expires  # a SETEX with result_expires, read just after
 
 
-def test_failure_is_stored_with_the_exception(result_backend, server):
+def test_failure_is_stored_with_the_exception(result_backend, module_redis):
     result = result_backend.invoice_total.delay(["12.50"])  # a str: sum() raises TypeError
     with pytest.raises(TypeError):
         result.get(timeout=20)
 
-    meta, ttl = stored(server, result.id)
+    meta, ttl = stored(module_redis, result.id)
     assert meta["status"] == "FAILURE"
     assert meta["result"] == {"exc_type": "TypeError", "exc_module": "builtins",
                               "exc_message": ["unsupported operand type(s) for +: 'int' and 'str'"]}

@@ -7,18 +7,15 @@ from celery import group
 
 from support import celery_procs
 from support.proofs import own_broker, together
-from support.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 BATCH = 20
 
 
 @pytest.fixture(scope="module")
-def env(example_env, tmp_path_factory):
-    server = RedisServer(tmp_path_factory.mktemp("two-workers-redis")).start()
-    with own_broker(example_env, server) as env:
+def env(example_env, module_redis):
+    with own_broker(example_env, module_redis) as env:
         yield env
-    server.stop()
 
 
 @pytest.fixture(scope="module")
