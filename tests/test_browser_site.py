@@ -26,8 +26,8 @@ QUESTION = re.compile(r"^celery/q\d+-[^/]+/index\.html$")
 
 
 @pytest.fixture(scope="module")
-def site():
-    dest, seconds = shared_build()
+def site(tmp_path_factory):
+    dest, seconds = shared_build(tmp_path_factory)
     print(f"\nstrict build: {seconds:.2f} s wall")
     server = SiteServer(dest).start()
     yield server

@@ -40,8 +40,8 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def site() -> Path:
-    return shared_build()[0]
+def site(tmp_path_factory) -> Path:
+    return shared_build(tmp_path_factory)[0]
 
 
 @pytest.fixture(scope="module")

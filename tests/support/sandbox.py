@@ -47,6 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .celery_procs import EXAMPLES, ROOT, Proc
 from .redis_server import RedisServer
 from .smtp_sink import SmtpSink
+from .untraced import untraced
 from .waiting import free_port, wait_until
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -74,6 +75,8 @@ EXAMPLE_VARS = re.compile(
 
 
 def run(argv: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProcess:
+    """A validator or CLI call; untraced unless the caller passes a service's environment."""
+    kw.setdefault("env", untraced())
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
 
 
@@ -82,7 +85,7 @@ def compose(*args: str, file: Path = COMPOSE_FILE, env: dict | None = None,
     """Run the real `docker compose` on `file`, with no engine reachable."""
     base = {k: v for k, v in os.environ.items()
             if not k.startswith(("DOCKER_", "COMPOSE_")) and k != "CLEANUP_EVERY_SECONDS"}
-    full_env = {**base, "DOCKER_HOST": NO_ENGINE, **(env or {})}
+    full_env = {**untraced(base), "DOCKER_HOST": NO_ENGINE, **(env or {})}
     argv = [str(COMPOSE_BIN), "-f", str(file), "--project-directory", str(file.parent), *args]
     return run(argv, timeout=timeout, env=full_env)
 

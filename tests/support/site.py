@@ -1,7 +1,7 @@
 """The built site as a reader gets it: a strict build, served on loopback, and a browser for it.
 
 - `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there);
-  `shared_build()` does it once per test process for the modules that only read the result.
+  `shared_build()` does it once per test run for the modules that only read the result.
 - `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
   which is what page weights are measured from.
 - `launch(playwright)` starts Debian's Chromium with the same flags as the mermaid hook, which
@@ -9,19 +9,18 @@
 - `html_files(site)` and `url_of(site, path)` list the pages and say where they are served.
 """
 
-import atexit
 import functools
 import http.server
 import importlib.util
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
+from support.once_per_run import once_per_run, run_dir
+from support.untraced import untraced
 from support.waiting import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +32,7 @@ def build(dest: Path, timeout: float = 120) -> float:
     start = time.monotonic()
     proc = subprocess.run(
         [MKDOCS, "build", "--strict", "--quiet", "-d", str(dest)],
-        cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        cwd=ROOT, env=untraced({**os.environ, "NO_MKDOCS_2_WARNING": "1"}),
         capture_output=True, text=True, timeout=timeout,
     )
     elapsed = time.monotonic() - start
@@ -41,12 +40,13 @@ def build(dest: Path, timeout: float = 120) -> float:
     return elapsed
 
 
-@functools.cache
-def shared_build() -> tuple[Path, float]:
-    """One strict build per test process, for the tests that only read it: (site dir, wall s)."""
-    dest = Path(tempfile.mkdtemp(prefix="site-"))
-    atexit.register(shutil.rmtree, dest, True)
-    return dest, build(dest)
+def shared_build(tmp_path_factory) -> tuple[Path, float]:
+    """One strict build per test run, for the tests that only read it: (site dir, wall s).
+
+    The first xdist worker to ask builds; the others wait for it and read the same folder.
+    """
+    seconds = once_per_run(tmp_path_factory, "site", lambda work: str(build(work / "site")))
+    return run_dir(tmp_path_factory) / "site.work" / "site", float(seconds)
 
 
 def html_files(site: Path) -> list[Path]:
