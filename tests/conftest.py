@@ -13,6 +13,7 @@ import pytest
 from support import celery_procs
 from support.redis_server import RedisServer
 from support.smtp_sink import SmtpSink
+from support.untraced import coverage_paused
 from support.waiting import free_port
 
 EXAMPLES = celery_procs.EXAMPLES
@@ -39,6 +40,14 @@ def module_redis(tmp_path_factory) -> RedisServer:
     server = RedisServer(tmp_path_factory.mktemp("module-redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def untraced_module():
+    """For a module that runs no example code in this process (it builds the site, drives
+    Chromium, or starts the examples as subprocesses, which are measured on their own)."""
+    with coverage_paused():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,8 @@ import pytest
 from support.celery_procs import ROOT, Proc
 from support.waiting import port_open
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 GROUPS = {
     "call": ["add_task", "delay", "lpush"],
     "api": ["empty", "background", "celery", "redis"],

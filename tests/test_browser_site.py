@@ -15,7 +15,8 @@ from support.docs_pages import composed, expanded, fences, pages
 from support.site import ROOT, SiteServer, html_files, launch, shared_build, url_of
 from support.waiting import wait_until
 
-pytestmark = pytest.mark.browser
+# No example code runs in this process.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("untraced_module")]
 
 SCREENSHOTS = ROOT / "screenshots"
 BUDGET = 500_000  # bytes a question page may transfer, uncompressed, everything included

@@ -14,7 +14,10 @@ from pathlib import Path
 import pytest
 
 from support.docs_pages import ROOT, expanded, fences, pages
+from support.machine import slowdown
 from support.untraced import untraced
+
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
 
 MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
 # No Chromium: every diagram the pages use must be drawn already, in docs/hooks/diagrams/
@@ -56,11 +59,13 @@ def strict_build(site: Path) -> tuple[float, float]:
 def test_strict_build_passes_within_budget_with_every_page_rendered(tmp_path):
     site = tmp_path / "site"
     wall, cpu = strict_build(site)
-    print(f"strict build: {wall:.2f} s wall, {cpu:.2f} s CPU")
+    factor = slowdown()
+    print(f"strict build: {wall:.2f} s wall, {cpu:.2f} s CPU; this machine runs Python "
+          f"{factor:.1f}x slower than the nominal one, so the budget is {BUDGET_S * factor:.1f} s")
     # The budget is 5 s. Other tests share the 2 cores, so wall time is noisy: the CPU time
     # is held to the budget, the wall time only to a generous bound.
-    assert cpu < BUDGET_S
-    assert wall < 6 * BUDGET_S
+    assert cpu < BUDGET_S * factor
+    assert wall < 6 * BUDGET_S * factor
 
     # Each page becomes HTML, with as many Python blocks as its expanded Markdown has.
     for page in pages():

@@ -11,6 +11,8 @@ import pytest
 from support.docs_pages import site_config
 from support.site import mermaid_hook
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 SEQUENCE = """sequenceDiagram
     participant API
     participant Redis

@@ -64,9 +64,11 @@ from support.sandbox import (
     compose,
     native_stack,
 )
+from support.untraced import untraced
 from support.waiting import free_port
 
-pytestmark = pytest.mark.slow
+# No example code runs in this process.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("untraced_module")]
 
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
 COMPOSE = re.compile(r"^docker(?:\s+compose|-compose)\b")
@@ -282,7 +284,7 @@ class Runner:
         argv = ["make", "-o", ".venv/.installed", *dry, *words[1:]]
         cmd.how = shlex.join(argv)
         out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=180,
-                             env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"})
+                             env=untraced({**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}))
         cmd.rc, cmd.output = out.returncode, (out.stdout + out.stderr).strip()
 
     def run_long(self, cmd: Command) -> None:
@@ -351,7 +353,9 @@ class Runner:
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("page-commands")
     clock = Clock("page commands, against the compose file's services run natively")
-    with native_stack(workdir, clock) as native:
+    # Untraced: these processes run lines the example tests already measure, and tracing
+    # roughly doubles the CPU of each of the forty-odd Python programs the pages start.
+    with native_stack(workdir, clock, traced=False) as native:
         services = ["worker", "api", "flower"]
         native.start(*services)
         native.wait_all_healthy(*services)

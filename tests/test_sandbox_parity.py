@@ -18,7 +18,8 @@ from support.sandbox import ENV_EXAMPLE, Clock, native_stack
 from support.task_api import poll_status
 from support.waiting import wait_until
 
-pytestmark = pytest.mark.slow
+# No example code runs in this process.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("untraced_module")]
 
 
 def env_file(path) -> dict[str, str]:

@@ -13,6 +13,8 @@ import yaml
 
 from support.sandbox import COMPOSE_FILE, DOCKERFILE, ROOT, resolved
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 # Interpolated from the reader's shell or .env on purpose, each with a default.
 INTERPOLATED = {"CLEANUP_EVERY_SECONDS"}
 # Third-party images that start as root and drop privileges themselves.

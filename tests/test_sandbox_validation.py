@@ -34,6 +34,8 @@ from support.sandbox import (
 )
 from support.waiting import free_port, wait_until
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 CHECK_JSONSCHEMA = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
 HADOLINT = str(BIN / "hadolint")
 
@@ -232,6 +234,7 @@ IMAGE_ONLY = """
 import importlib, json, sys
 from importlib import metadata
 from packaging.utils import canonicalize_name
+
 allowed = set(json.loads(sys.argv[1]))
 blocked = {top for top, dists in metadata.packages_distributions().items()
            if not any(canonicalize_name(d) in allowed for d in dists)}

@@ -15,6 +15,8 @@ import pytest
 from support.docs_pages import SNIPPET_LINE, composed, pages
 from support.site import html_files, shared_build, url_of
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 BASE = "http://site.invalid"  # any origin: only same-origin links are internal
 QUESTION = re.compile(r"^celery/q\d+-[^/]+\.md$")
 PULLED = re.compile(r"^examples/(?P<module>[A-Za-z0-9_]+)\.py:")

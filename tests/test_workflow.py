@@ -13,6 +13,8 @@ import yaml
 
 from support.untraced import untraced
 
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 CHECK = str(Path(sys.executable).with_name("check-jsonschema"))

@@ -152,8 +152,8 @@ class NativeStack:
     """The compose file's Python services, started natively against private Redis and SMTP."""
 
     def __init__(self, workdir: Path, redis_port: int, smtp_port: int, clock: Clock,
-                 **interpolation: str):
-        self.workdir, self.clock = workdir, clock
+                 traced: bool = True, **interpolation: str):
+        self.workdir, self.clock, self.traced = workdir, clock, traced
         self.redis_port, self.smtp_port = redis_port, smtp_port
         self.config = resolved(**interpolation)
         self.services: dict = self.config["services"]
@@ -233,7 +233,8 @@ class NativeStack:
         declared = {**image_env(), **(self.services[service].get("environment") or {})}
         mapped = {k: self.map_env_value(k, unescape(v or ""), declared)
                   for k, v in declared.items()}
-        inherited = {k: v for k, v in os.environ.items() if not EXAMPLE_VARS.search(k)}
+        base = os.environ if self.traced else untraced()
+        inherited = {k: v for k, v in base.items() if not EXAMPLE_VARS.search(k)}
         return {**inherited, **mapped, "HOSTNAME": self.hostname,
                 "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
 
@@ -302,16 +303,20 @@ class NativeStack:
 
 
 @contextlib.contextmanager
-def native_stack(workdir: Path, clock: Clock, **interpolation: str) -> Iterator[NativeStack]:
+def native_stack(workdir: Path, clock: Clock, traced: bool = True,
+                 **interpolation: str) -> Iterator[NativeStack]:
     """A private Redis and SMTP server standing for `redis` and `mailpit`, and a NativeStack
-    on them (`.redis`, `.smtp`); every process it or the test started is reaped on exit."""
+    on them (`.redis`, `.smtp`); every process it or the test started is reaped on exit.
+
+    `traced=False` starts the services and every command run in their environment
+    without coverage, for a test that checks commands rather than example lines."""
     redis = RedisServer(workdir / "redis").start()
     clock(f"redis: the test's own redis-server on 127.0.0.1:{redis.port} stands for `redis`")
     smtp = SmtpSink().start()
     clock(f"smtp: the test's SMTP server on 127.0.0.1:{smtp.port} stands for `mailpit`")
     native = None
     try:
-        native = NativeStack(workdir, redis.port, smtp.port, clock, **interpolation)
+        native = NativeStack(workdir, redis.port, smtp.port, clock, traced, **interpolation)
         native.redis, native.smtp = redis, smtp
         yield native
     finally:
