@@ -30,6 +30,9 @@ celery.conf.broker_transport_options = {
     "visibility_timeout": int(os.environ.get("VISIBILITY_TIMEOUT", "3600")),
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
+    # Each sweep holds a lock in Redis. A worker killed mid-sweep leaves it behind, and
+    # until it expires (300 s by default) no other worker sweeps.
+    "unacked_mutex_expire": 5,
 }
 # Many short jobs: no STARTED state, which costs a SETEX and a PUBLISH per task.
 celery.conf.task_track_started = False

@@ -27,6 +27,9 @@ app.conf.broker_transport_options = {
     # (10 x 10 by default); look every 0.25 s so the demo takes seconds.
     "unacked_restore_interval": 0.25,
     "unacked_restore_throttle": 1,
+    # Each sweep holds a lock in Redis. A worker killed mid-sweep leaves it behind, and
+    # until it expires (300 s by default) no other worker sweeps.
+    "unacked_mutex_expire": 5,
 }
 # --8<-- [end:config]
 

@@ -50,3 +50,39 @@ def test_killed_worker_message_waits_in_unacked_then_runs_elsewhere(tmp_path):
         wait_until(lambda: broker.hlen("unacked") == 0, 5, "b's ack")  # acked after the result
     finally:
         stack.close()
+
+
+def test_a_sweep_lock_left_by_a_killed_worker_holds_every_restore_until_it_expires(tmp_path):
+    from kombu.transport.redis import Channel
+
+    from visibility_timeout import app
+
+    assert Channel.unacked_mutex_expire == 300  # kombu's default: five minutes
+    lock_s = app.conf.broker_transport_options["unacked_mutex_expire"]
+    assert lock_s == 5
+    stack = DemoStack(tmp_path)
+    try:
+        broker, results = stack.redis.client(0), stack.redis.client(1)
+
+        def runs():
+            return [json.loads(r) for r in results.lrange("runs:held", 0, -1)]
+
+        a = stack.worker("killed_worker", "--pool=solo", name="a")
+        stack.client.send_task("killed_worker.long_job", ["held", 1.0])
+        wait_until(runs, 10, "the job to start on a")
+        # What `a` leaves if it dies inside a sweep: kombu's lock (redis-py's SET NX PX),
+        # with the expiry the app sets.
+        assert broker.set("unacked_mutex", "a's sweep", nx=True, px=lock_s * 1000)
+        locked_at = broker.time()
+        os.killpg(a.proc.pid, signal.SIGKILL)
+        a.proc.wait(5)
+
+        stack.worker("killed_worker", "--pool=solo", name="b")
+        wait_until(lambda: len(runs()) == 2, 30, "the job to run again on b")
+        second = runs()[1]
+        held = second["at"] - (locked_at[0] + locked_at[1] / 1e6)
+        print(f"sweep lock left for {lock_s} s: ran again on {second['worker']} {held:.2f} s "
+              f"after it was taken (visibility timeout {VISIBILITY_TIMEOUT} s)")
+        assert held >= lock_s > VISIBILITY_TIMEOUT  # the lock, not the timeout, set the wait
+    finally:
+        stack.close()
