@@ -240,9 +240,13 @@ class NativeStack:
 
     # -- running it -------------------------------------------------------------------------
     def healthcheck(self, service: str, timeout: float = 20) -> subprocess.CompletedProcess:
-        """Run the service's compose healthcheck natively, once."""
+        """Run the service's compose healthcheck natively, once; one that overruns fails,
+        as in Docker. Untraced: a probe (`celery inspect ping`…) only imports the app."""
         argv = self.argv(service, healthcheck_argv(self.services[service]["healthcheck"]["test"]))
-        return run(argv, timeout=timeout, cwd=EXAMPLES, env=self.env(service))
+        try:
+            return run(argv, timeout=timeout, cwd=EXAMPLES, env=untraced(self.env(service)))
+        except subprocess.TimeoutExpired as exc:
+            return subprocess.CompletedProcess(argv, -1, "", f"timed out after {exc.timeout} s")
 
     def start(self, *services: str) -> None:
         for name in services:
@@ -251,7 +255,7 @@ class NativeStack:
             self.procs[name] = proc
             self.clock(f"{name}: started `{' '.join(argv)}` (pid {proc.proc.pid})")
 
-    def wait_healthy(self, service: str, timeout: float = 45) -> subprocess.CompletedProcess:
+    def wait_healthy(self, service: str, timeout: float = 90) -> subprocess.CompletedProcess:
         """Poll the service's own healthcheck, as Docker does, until it passes.
 
         It first waits for the line the program prints once it serves (a failed
