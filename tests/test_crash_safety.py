@@ -6,6 +6,7 @@ mail still arrives. The kill is timed on the run's own log line, never on
 a fixed sleep.
 """
 
+import contextlib
 import json
 import os
 import re
@@ -92,30 +93,32 @@ def queue_is_empty(redis: RedisServer) -> bool:
 
 # --- BackgroundTasks: the work lives only in the uvicorn process --------------
 
-def test_background_task_runs_after_the_response(env, smtp, tmp_path):
-    """The positive control: no crash, the welcome mail arrives after the 201."""
+@contextlib.contextmanager
+def background_signup(env: dict, tmp_path: Path):
+    """A real uvicorn, and one signup through BackgroundTasks that got its 201:
+    yields (api, email, response); the server is stopped on the way out."""
     api = uvicorn(env, tmp_path / "uvicorn.log")
     try:
         email = new_address()
         response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})
         assert response.status_code == 201
+        yield api, email, response
+    finally:
+        api.stop()  # SIGTERM when still alive: a clean exit, so coverage keeps its data
+
+
+def test_background_task_runs_after_the_response(env, smtp, tmp_path):
+    """The positive control: no crash, the welcome mail arrives after the 201."""
+    with background_signup(env, tmp_path) as (_, email, response):
         assert response.elapsed.total_seconds() < DELAY  # the response does not wait
         assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
-    finally:
-        api.stop()  # SIGTERM: a clean exit, so coverage keeps this process's data
 
 
 def test_background_task_is_lost_when_uvicorn_is_killed(env, smtp, tmp_path):
-    api = uvicorn(env, tmp_path / "uvicorn.log")
-    try:
-        email = new_address()
-        response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})
-        assert response.status_code == 201
+    with background_signup(env, tmp_path) as (api, email, _):
         os.kill(api.proc.pid, signal.SIGKILL)  # just after the response arrived
         api.proc.wait(5)
         never(lambda: smtp.to(email), WATCH, f"a welcome mail to {email}")
-    finally:
-        api.stop()
 
 
 # --- Celery: the work is a message, and the ack decides its fate --------------
