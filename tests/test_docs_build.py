@@ -3,27 +3,17 @@
 Tests `mkdocs.yml` and the pages under docs/ (the pages are this test's "example").
 """
 
-import os
 import re
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from support.docs_pages import ROOT, expanded, fences, pages
 from support.machine import slowdown
-from support.untraced import untraced
+from support.site import build
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
 
-MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
-# No Chromium: every diagram the pages use must be drawn already, in docs/hooks/diagrams/
-# (committed), so a reader's `make docs` works on a machine without a browser.
-# Untraced, as `make site` runs it: coverage measures examples/, not the build.
-ENV = untraced({**os.environ, "NO_MKDOCS_2_WARNING": "1", "CHROMIUM": "/nonexistent/chromium"})
 BUDGET_S = 5.0  # issue 2: a strict build under 5 s
 
 
@@ -33,32 +23,11 @@ def html_dir(page: str) -> str:
     return stem.removesuffix("index") if stem.split("/")[-1] == "index" else stem
 
 
-def strict_build(site: Path) -> tuple[float, float]:
-    """`mkdocs build --strict` of the real site from the repo root, as `make site` runs it.
-
-    Returns (wall, CPU) seconds; the CPU time (from wait4) includes the processes the
-    build itself waited for, such as the Chromium that draws new mermaid diagrams.
-    """
-    log = site.parent / "build.log"
-    start = time.monotonic()
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [MKDOCS, "build", "--strict", "--quiet", "-d", str(site)],
-            cwd=ROOT, env=ENV, stdout=out, stderr=subprocess.STDOUT,
-        )
-        timer = threading.Timer(60, proc.kill)  # bounded, like every wait in the suite
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)  # reaped here, so tell Popen
-        timer.cancel()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    wall = time.monotonic() - start
-    assert proc.returncode == 0, log.read_text()
-    return wall, usage.ru_utime + usage.ru_stime
-
-
 def test_strict_build_passes_within_budget_with_every_page_rendered(tmp_path):
     site = tmp_path / "site"
-    wall, cpu = strict_build(site)
+    # No Chromium: every diagram the pages use must be drawn already, in docs/hooks/diagrams/
+    # (committed), so a reader's `make docs` works on a machine without a browser.
+    wall, cpu = build(site, CHROMIUM="/nonexistent/chromium")
     factor = slowdown()
     print(f"strict build: {wall:.2f} s wall, {cpu:.2f} s CPU; this machine runs Python "
           f"{factor:.1f}x slower than the nominal one, so the budget is {BUDGET_S * factor:.1f} s")
