@@ -15,37 +15,29 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from celery import Celery
 
 from support import celery_procs
+from support.demo_stack import DemoStack
 from support.interrupt import interrupt
 from support.proofs import uvicorn
-from support.redis_server import RedisServer
 from support.untraced import coverage_paused, untraced
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 
-class Stack:
-    """A private Redis, the environment a reader would export, and what the test started."""
+class Stack(DemoStack):
+    """A private Redis with load_tasks workers (DemoStack), and a real uvicorn where needed."""
 
     def __init__(self, tmp_path, appendonly: bool = False, **env: str):
-        self.tmp = tmp_path
-        self.redis = RedisServer(tmp_path / "redis", appendonly=appendonly).start()
-        self.env = {**os.environ, "CELERY_BROKER_URL": self.redis.url(0),
-                    "CELERY_RESULT_BACKEND": self.redis.url(1), "PYTHONUNBUFFERED": "1", **env}
-        self.procs: list[celery_procs.Proc] = []
+        super().__init__(tmp_path, appendonly=appendonly, **env)
         self.apis: list[celery_procs.Proc] = []
 
     def worker(self, *args: str, name: str = "w1") -> celery_procs.Proc:
-        proc = celery_procs.worker(self.env, self.tmp / f"{name}.log", *args,
-                                   app="load_tasks", name=name)
-        self.procs.append(proc)
-        return proc
+        return super().worker("load_tasks", *args, name=name)
 
     def api(self) -> celery_procs.Proc:
-        self.apis.append(uvicorn(self.env, self.tmp / "api.log", app="load_tasks:api"))
+        self.apis.append(uvicorn(self.env, self.workdir / "api.log", app="load_tasks:api"))
         return self.apis[-1]
 
     def counts(self, name: str) -> dict[str, int]:
@@ -58,9 +50,7 @@ class Stack:
     def close(self) -> None:
         for api in self.apis:
             interrupt(api)
-        for proc in self.procs:
-            proc.stop()
-        self.redis.stop()
+        super().close()
 
 
 @pytest.fixture
@@ -80,18 +70,11 @@ def all_done(stack: Stack, keys: list[str]) -> bool:
     return set(stack.counts("effects")) == set(keys)
 
 
-def test_a_worker_killed_mid_batch_loses_nothing_and_nothing_happens_twice(
-        make_stack, monkeypatch):
+def test_a_worker_killed_mid_batch_loses_nothing_and_nothing_happens_twice(make_stack):
     stack = make_stack(VISIBILITY_TIMEOUT="2", RECORD_PAUSE="0.2")
     first = stack.worker("--pool=prefork", "-c", "2")
-    # Celery prefers CELERY_BROKER_URL/CELERY_RESULT_BACKEND from the environment to
-    # the URLs given in code, and conftest's example_env exports the session's.
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
-    client = Celery("client", broker=stack.redis.url(0), backend=stack.redis.url(1))
     keys = [f"batch:{i}" for i in range(20)]
-    task_ids = [client.send_task("load_tasks.record", [key]).id for key in keys]
-    client.close()
+    task_ids = [stack.client.send_task("load_tasks.record", [key]).id for key in keys]
 
     wait_until(lambda: len(stack.counts("effects")) >= 5, 30, "a quarter of the batch")
     os.killpg(first.proc.pid, signal.SIGKILL)  # the whole worker, children included

@@ -18,9 +18,9 @@ from .redis_server import RedisServer
 
 
 class DemoStack:
-    def __init__(self, workdir: Path, **env: str):
+    def __init__(self, workdir: Path, appendonly: bool = False, **env: str):
         self.workdir = workdir
-        self.redis = RedisServer(workdir / "redis").start()
+        self.redis = RedisServer(workdir / "redis", appendonly=appendonly).start()
         self.env = {
             **os.environ,
             "CELERY_BROKER_URL": self.redis.url(0),
