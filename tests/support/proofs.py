@@ -59,13 +59,13 @@ def never(check: Callable[[], object], within: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def uvicorn(env: dict, log: Path, app: str = "api:app") -> Proc:
-    """`uvicorn <app>` from examples/ on a free port, ready when it says so.
+def uvicorn(env: dict, log: Path, app: str = "api:app", *args: str) -> Proc:
+    """`uvicorn <app> <args>` from examples/ on a free port, ready when it says so.
 
     The port is on the returned Proc as `.port`, and the base URL as `.url`.
     """
     port = free_port()
-    proc = Proc([UVICORN, app, "--host", "127.0.0.1", "--port", str(port)], env, log).start()
+    proc = Proc([UVICORN, app, "--host", "127.0.0.1", "--port", str(port), *args], env, log).start()
     proc.port, proc.url = port, f"http://127.0.0.1:{port}"
     proc.ready(r"Application startup complete")
     return proc
