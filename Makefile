@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test lint bench clean
+.PHONY: docs site test quick lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -28,6 +28,10 @@ test: $(STAMP)  ## everything: lint, docs checks, real Redis/Celery/SMTP, browse
 	$(BIN)/coverage run -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
+
+quick: $(STAMP)  ## the edit loop: lint, then every test not marked slow, without coverage
+	$(BIN)/ruff check examples tests
+	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	cd examples && ../$(BIN)/python benchmark.py
