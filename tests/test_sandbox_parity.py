@@ -94,6 +94,16 @@ def test_compose_services_run_natively_and_walk_the_tour(stack):
         assert (health.status_code, health.json()) == (200, {"status": "ok"})
         clock("step passed: api GET /health -> 200 {'status': 'ok'}")
 
+        # Flower hears task events over Redis pub/sub, only from when its event thread has
+        # subscribed, which can be after /healthcheck answers. Beat sends a cleanup every
+        # second: once Flower lists one, the mail's events below can't be missed.
+        user, _, password = env_file(ENV_EXAMPLE)["FLOWER_BASIC_AUTH"].partition(":")
+        auth = httpx.BasicAuth(user, password)
+        wait_until(lambda: any(
+            t["name"] == "celery_app.cleanup_old_files" for t in http.get(
+                stack.url("flower", "/api/tasks"), auth=auth).json().values()),
+            20, "flower to list a cleanup (it hears the events)")
+
         # 4. POST /send-email: the worker delivers the mail over SMTP.
         mail = {"to": "reader@example.com", "subject": "Parity", "body": "Sent natively."}
         queued = api.post("/send-email", json=mail)
@@ -119,9 +129,7 @@ def test_compose_services_run_natively_and_walk_the_tour(stack):
         check = http.get(stack.url("flower", "/healthcheck"))
         assert (check.status_code, check.text) == (200, "OK")
         assert http.get(stack.url("flower", "/api/workers")).status_code == 401
-        user, _, password = env_file(ENV_EXAMPLE)["FLOWER_BASIC_AUTH"].partition(":")
         assert stack.services["flower"]["environment"]["FLOWER_BASIC_AUTH"] == f"{user}:{password}"
-        auth = httpx.BasicAuth(user, password)
         workers = wait_until(
             lambda: f"celery@{stack.hostname}" in (r := http.get(
                 stack.url("flower", "/api/workers?refresh=1"), auth=auth)).json() and r.json(),
