@@ -22,15 +22,13 @@ site: $(STAMP)  ## strict build into site/
 lint: $(STAMP)
 	$(BIN)/ruff check examples tests
 
-test: $(STAMP)  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
-	$(BIN)/ruff check examples tests
+test: lint  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
 	rm -rf .coverage-data
 	$(BIN)/coverage run -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
-quick: $(STAMP)  ## the edit loop: lint, then every test not marked slow, without coverage
-	$(BIN)/ruff check examples tests
+quick: lint  ## the edit loop: lint, then every test not marked slow, without coverage
 	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
