@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from support import celery_procs
+from support.proofs import own_broker
 from support.redis_server import RedisServer
 from support.smtp_sink import SmtpSink
 from support.untraced import coverage_paused
@@ -53,6 +54,20 @@ def module_redis(tmp_path_factory) -> RedisServer:
     server = RedisServer(tmp_path_factory.mktemp("module-redis")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_env_extra() -> dict[str, str]:
+    """Variables a demo module adds to `module_env`: a module overrides this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_env(example_env, module_redis, module_env_extra) -> dict:
+    """The example environment on the module's own Redis, for this process too while the
+    module runs (support.proofs.own_broker): the demo's app and workers see only that Redis."""
+    with own_broker(example_env, module_redis, **module_env_extra) as env:
+        yield env
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from billiard.exceptions import WorkerLostError
 
 from support import celery_procs
-from support.proofs import never, own_broker, uvicorn
+from support.proofs import never, uvicorn
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
@@ -33,24 +33,23 @@ def new_address() -> str:
 
 
 @pytest.fixture(scope="module")
-def env(example_env, module_redis) -> dict:
-    with own_broker(example_env, module_redis, WELCOME_DELAY=str(DELAY)) as env:
-        yield env
+def module_env_extra() -> dict[str, str]:
+    return {"WELCOME_DELAY": str(DELAY)}
 
 
 @pytest.fixture(scope="module")
-def crash(env):
-    """The example module; its client side follows this module's Redis through `env`."""
+def crash(module_env):
+    """The example module; its client side follows this module's Redis through `module_env`."""
     import crash_safety
 
     return crash_safety
 
 
 @pytest.fixture(scope="module")
-def crash_worker(crash, env, tmp_path_factory):
+def crash_worker(crash, module_env, tmp_path_factory):
     """`celery -A crash_safety worker -c 1`: one prefork child, the one we kill."""
     log = tmp_path_factory.mktemp("crash-logs") / "worker.log"
-    proc = celery_procs.worker(env, log, "-c", "1", app="crash_safety")
+    proc = celery_procs.worker(module_env, log, "-c", "1", app="crash_safety")
     yield proc
     proc.stop()
 
@@ -107,15 +106,15 @@ def background_signup(env: dict, tmp_path: Path):
         api.stop()  # SIGTERM when still alive: a clean exit, so coverage keeps its data
 
 
-def test_background_task_runs_after_the_response(env, smtp, tmp_path):
+def test_background_task_runs_after_the_response(module_env, smtp, tmp_path):
     """The positive control: no crash, the welcome mail arrives after the 201."""
-    with background_signup(env, tmp_path) as (_, email, response):
+    with background_signup(module_env, tmp_path) as (_, email, response):
         assert response.elapsed.total_seconds() < DELAY  # the response does not wait
         assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
 
 
-def test_background_task_is_lost_when_uvicorn_is_killed(env, smtp, tmp_path):
-    with background_signup(env, tmp_path) as (api, email, _):
+def test_background_task_is_lost_when_uvicorn_is_killed(module_env, smtp, tmp_path):
+    with background_signup(module_env, tmp_path) as (api, email, _):
         os.kill(api.proc.pid, signal.SIGKILL)  # just after the response arrived
         api.proc.wait(5)
         never(lambda: smtp.to(email), WATCH, f"a welcome mail to {email}")

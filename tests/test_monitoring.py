@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from support import celery_procs
-from support.proofs import celery_json, own_broker, together
+from support.proofs import celery_json, together
 from support.waiting import free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -17,14 +17,12 @@ LONG = 60  # far longer than the test: the task is terminated, never awaited
 
 
 @pytest.fixture(scope="module")
-def env(example_env, module_redis):
-    # Flower's API answers 401 without this (or basic auth).
-    with own_broker(example_env, module_redis, FLOWER_UNAUTHENTICATED_API="true") as env:
-        yield env
+def module_env_extra() -> dict[str, str]:
+    return {"FLOWER_UNAUTHENTICATED_API": "true"}  # Flower's API answers 401 otherwise
 
 
 @pytest.fixture(scope="module")
-def started(env, tmp_path_factory):
+def started(module_env, tmp_path_factory):
     """`celery -A monitoring worker -c 2 -E` and `celery -A monitoring flower`, side by side.
 
     Two children: one runs the long task and is terminated, the other runs the
@@ -35,7 +33,7 @@ def started(env, tmp_path_factory):
     url = f"http://127.0.0.1:{port}"
     flower = celery_procs.Proc([celery_procs.CELERY, "-A", "monitoring", "flower",
                                 "--address=127.0.0.1", f"--port={port}"],
-                               env, logs / "flower.log").start()
+                               module_env, logs / "flower.log").start()
 
     def healthy():
         flower.wait_for_log(r"", timeout=0)  # fails at once if Flower exited
@@ -45,7 +43,7 @@ def started(env, tmp_path_factory):
             return False
 
     worker, _ = together(
-        lambda: celery_procs.worker(env, logs / "worker.log", "-c", "2", "-E",
+        lambda: celery_procs.worker(module_env, logs / "worker.log", "-c", "2", "-E",
                                     app="monitoring", name="reports"),
         lambda: wait_until(healthy, 20, "Flower's /healthcheck"),
     )
@@ -54,7 +52,7 @@ def started(env, tmp_path_factory):
     together(worker.stop, flower.stop)
 
 
-def test_inspect_and_flower_list_the_running_task(started, env):
+def test_inspect_and_flower_list_the_running_task(started, module_env):
     import monitoring
 
     node, flower = started
@@ -75,10 +73,10 @@ def test_inspect_and_flower_list_the_running_task(started, env):
     result = monitoring.build_report.delay(LONG)
     try:
         wait_until(lambda: result.state == "STARTED", 20, "build_report STARTED")
-        active, stats = together(
-            lambda: celery_json(env, "monitoring", "inspect", "active", "-d", node, "-t", "10"),
-            lambda: celery_json(env, "monitoring", "inspect", "stats", "-d", node, "-t", "10"),
-        )
+        def inspect(what: str):
+            return celery_json(module_env, "monitoring", "inspect", what, "-d", node, "-t", "10")
+
+        active, stats = together(lambda: inspect("active"), lambda: inspect("stats"))
         in_flower = wait_until(lambda: httpx.get(f"{flower}/api/tasks?state=STARTED").json(),
                                20, "a STARTED task in Flower")
     finally:

@@ -6,8 +6,7 @@ from datetime import datetime
 import pytest
 
 from support import celery_procs
-from support.proofs import own_broker, together
-from support.redis_server import RedisServer
+from support.proofs import together
 
 pytestmark = pytest.mark.slow
 EVERY = 1.0  # DIGEST_EVERY_SECONDS for the demo (60 by default)
@@ -16,18 +15,16 @@ SENT = re.compile(r"\[(\S+ \S+): INFO/MainProcess\] Scheduler: Sending due task 
                   r"\(periodic\.send_digest\)")
 
 
-@pytest.fixture
-def env(example_env, tmp_path):
-    server = RedisServer(tmp_path / "redis").start()
-    with own_broker(example_env, server, DIGEST_EVERY_SECONDS=str(EVERY)) as env:
-        yield env
-    server.stop()
+@pytest.fixture(scope="module")
+def module_env_extra() -> dict[str, str]:
+    return {"DIGEST_EVERY_SECONDS": str(EVERY)}
 
 
-def test_beat_sends_the_task_at_its_interval(env, tmp_path):
+def test_beat_sends_the_task_at_its_interval(module_env, tmp_path):
     worker, beat = together(
-        lambda: celery_procs.worker(env, tmp_path / "worker.log", "--pool=solo", app="periodic"),
-        lambda: celery_procs.beat(env, tmp_path / "beat.log", tmp_path / "schedule",
+        lambda: celery_procs.worker(module_env, tmp_path / "worker.log", "--pool=solo",
+                                    app="periodic"),
+        lambda: celery_procs.beat(module_env, tmp_path / "beat.log", tmp_path / "schedule",
                                   app="periodic"),
     )
     try:

@@ -9,18 +9,11 @@ import re
 import pytest
 
 from support import celery_procs
-from support.proofs import own_broker
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 SEP = "\x06\x16"  # kombu's separator: "celery\x06\x163" is the list for priorities 3-5
-
-
-@pytest.fixture(scope="module")
-def env(example_env, module_redis):
-    with own_broker(example_env, module_redis) as env:
-        yield env
 
 
 def queued(redis: RedisServer, db: int, queue: str) -> list[str]:
@@ -29,7 +22,7 @@ def queued(redis: RedisServer, db: int, queue: str) -> list[str]:
     return [json.loads(m)["headers"]["task"] for m in reversed(raw)]
 
 
-def test_routes_put_each_task_in_its_own_queue(env, module_redis):
+def test_routes_put_each_task_in_its_own_queue(module_env, module_redis):
     import priorities  # its config is celeryconfig, task_routes included
 
     # Broker db 2: no worker of this module ever reads it.
@@ -45,7 +38,7 @@ def test_routes_put_each_task_in_its_own_queue(env, module_redis):
     assert queued(module_redis, 2, "celery") == ["celery_app.cleanup_old_files"]
 
 
-def test_priority_zero_runs_first_on_redis(env, module_redis, tmp_path):
+def test_priority_zero_runs_first_on_redis(module_env, module_redis, tmp_path):
     import priorities
 
     sent = {9: "p9", 5: "p5", 0: "p0", None: "none"}  # queued in this order, no worker yet
@@ -55,7 +48,7 @@ def test_priority_zero_runs_first_on_redis(env, module_redis, tmp_path):
     lists = {key.decode(): db.llen(key) for key in db.keys("celery*")}
     assert lists == {"celery": 2, f"celery{SEP}3": 1, f"celery{SEP}9": 1}
 
-    worker = celery_procs.worker(env, tmp_path / "worker.log", "-c", "1", app="priorities")
+    worker = celery_procs.worker(module_env, tmp_path / "worker.log", "-c", "1", app="priorities")
     try:
         order = wait_until(lambda: len(ran := re.findall(r": ran (\w+)", worker.log)) == 4 and ran,
                            30, "the four reports")

@@ -5,22 +5,20 @@ import json
 import pytest
 
 from support import celery_procs
-from support.proofs import own_broker
 from support.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def result_backend(example_env, module_redis, tmp_path_factory):
+def result_backend(module_env, tmp_path_factory):
     """The example module, and a worker for it, on this module's Redis."""
-    with own_broker(example_env, module_redis) as env:
-        log = tmp_path_factory.mktemp("results-logs") / "worker.log"
-        worker = celery_procs.worker(env, log, "--pool=solo", app="result_backend")
-        import result_backend
+    log = tmp_path_factory.mktemp("results-logs") / "worker.log"
+    worker = celery_procs.worker(module_env, log, "--pool=solo", app="result_backend")
+    import result_backend
 
-        yield result_backend
-        worker.stop()
+    yield result_backend
+    worker.stop()
 
 
 def stored(redis: RedisServer, task_id: str) -> tuple[dict, float]:

@@ -6,25 +6,19 @@ import pytest
 from celery import group
 
 from support import celery_procs
-from support.proofs import own_broker, together
+from support.proofs import together
 
 pytestmark = pytest.mark.slow
 BATCH = 20
 
 
 @pytest.fixture(scope="module")
-def env(example_env, module_redis):
-    with own_broker(example_env, module_redis) as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def nodes(env, tmp_path_factory) -> list[str]:
+def nodes(module_env, tmp_path_factory) -> list[str]:
     """`celery -A two_workers worker -n alpha@%h` and `-n beta@%h`, started side by side."""
     logs = tmp_path_factory.mktemp("two-workers-logs")
 
     def start(name):
-        return celery_procs.worker(env, logs / f"{name}.log", "--pool=solo",
+        return celery_procs.worker(module_env, logs / f"{name}.log", "--pool=solo",
                                    app="two_workers", name=name)
 
     procs = together(lambda: start("alpha"), lambda: start("beta"))
@@ -32,7 +26,7 @@ def nodes(env, tmp_path_factory) -> list[str]:
     together(*(proc.stop for proc in procs))
 
 
-def test_two_nodes_share_a_batch(env, nodes):
+def test_two_nodes_share_a_batch(module_env, nodes):
     import two_workers
 
     batch = group(two_workers.make_thumbnail.s(n) for n in range(BATCH))
