@@ -13,7 +13,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 
 from support.docs_pages import SNIPPET_LINE, composed, pages
-from support.site import html_files, shared_build, url_of
+from support.site import ROOT, html_files, shared_build, url_of
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
 
@@ -151,8 +151,6 @@ def test_each_question_page_links_to_its_example_modules_and_their_tests(site, p
 
 def test_every_example_has_its_test_and_its_page_links_back(site):
     """One hop from a module to what runs it and to the pages that show it (hooks/sources.py)."""
-    root = Path(__file__).resolve().parents[1]
-
     def article_links(page: str) -> set[str]:
         # Only the page's own text: the navigation links every page on every page.
         html = (site / page.strip("/") / "index.html").read_text()
@@ -160,11 +158,11 @@ def test_every_example_has_its_test_and_its_page_links_back(site):
         parser.feed(html[html.index("<article"):html.index("</article>")])
         return {urlsplit(urljoin(BASE + page, href)).path for href in parser.links}
 
-    examples = sorted((root / "examples").glob("*.py"))
+    examples = sorted((ROOT / "examples").glob("*.py"))
     assert len(examples) > 10
     for module in examples:
         m = module.stem
-        assert (root / "tests" / f"test_{m}.py").is_file(), f"examples/{m}.py: no tests/test_{m}.py"
+        assert (ROOT / "tests" / f"test_{m}.py").is_file(), f"examples/{m}.py: no tests/test_{m}.py"
         page = f"/source/examples/{m}/"
         links = article_links(page)
         assert f"/source/tests/test_{m}/" in links, f"{page} does not link its test"
