@@ -25,6 +25,7 @@ from packaging.utils import canonicalize_name
 
 from .docs_pages import ROOT
 
+
 def parse_install_line(line: str) -> list[str]:
     words = shlex.split(line)
     if words[:2] != ["pip", "install"] or any(w.startswith("-") for w in words[2:]):
