@@ -74,8 +74,9 @@ from support.try_it import IsolatedEnv, copy_files, parse_install_line
 from support.untraced import untraced
 from support.waiting import free_port, port_open, wait_until
 
-# No example code runs in this process.
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("untraced_module")]
+# No example code runs in this process. Only the tests that run blocks are slow: the
+# parsers, the declarations and the rewrites are checked in `make quick` too.
+pytestmark = pytest.mark.usefixtures("untraced_module")
 
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
 CHECKS = {"native", "native-serve", "sandbox", "sandbox-serve", "compose", "dry-run", "install",
@@ -148,7 +149,12 @@ class Block:
     check: str
     reason: str
     commands: list[Command] = field(default_factory=list)
-    try_it: bool = False  # in a question page's "Try it" (its own app root, a copy)
+    try_it: bool = False  # in a question page's "Try it"
+
+    @property
+    def in_copy(self) -> bool:
+        """Run in the Try it's copy (its own app root and Python), not examples/."""
+        return self.try_it and self.check.startswith("native")
 
     @property
     def id(self) -> str:
@@ -490,8 +496,7 @@ def run_make_dry(cmd: Command) -> None:
 
 
 def needs_stack(block: Block) -> bool:
-    return block.check.startswith("sandbox") or (block.check.startswith("native")
-                                                 and not block.try_it)
+    return block.check.startswith(("sandbox", "native")) and not block.in_copy
 
 
 class Runs:
@@ -544,14 +549,14 @@ class Runs:
             return self.contexts["stack"]
 
     def context(self, block: Block) -> Context:
-        return self.copy_context(block.file) if block.try_it else self.stack_context()
+        return self.copy_context(block.file) if block.in_copy else self.stack_context()
 
     def submit(self, blocks: list[Block]) -> None:
         # A question page's Try it runs in order (its programs serve its later blocks);
         # every other block runs on its own.
         chains: dict[str, list[Block]] = {}
         for block in blocks:
-            key = block.file if block.try_it and block.check.startswith("native") else block.id
+            key = block.file if block.in_copy else block.id
             chains.setdefault(key, []).append(block)
         for chain in chains.values():
             futures = [Future() for _ in chain]
@@ -657,9 +662,8 @@ def selected_blocks(session) -> list[Block]:
                if item.path == Path(__file__) and hasattr(item, "callspec")
                and item.callspec.params.get("page") == b.file and b.try_it}
     # A Try it block needs its page's blocks before it (the programs they start).
-    pages = {b.file for b in shown_blocks() if b.id in wanted and b.try_it}
-    return [b for b in shown_blocks()
-            if b.id in wanted or (b.try_it and b.file in pages and b.check.startswith("native"))]
+    pages = {b.file for b in shown_blocks() if b.id in wanted and b.in_copy}
+    return [b for b in shown_blocks() if b.id in wanted or (b.in_copy and b.file in pages)]
 
 
 @pytest.fixture(scope="module")
@@ -685,13 +689,14 @@ def report(block: Block, clock) -> None:
         clock(f"{cmd.where()} [{block.check}] {status} ({cmd.seconds:.2f} s): {cmd.text}")
         if cmd.how and cmd.how != cmd.text:
             print(f"{'':14}ran: {cmd.how[:300]}")
-        if block.try_it and block.check == "native":
+        if block.in_copy and block.check == "native":
             print(f"{'':14}printed: {cmd.output[:200]!r}")
 
 
 BLOCKS = shown_blocks()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", BLOCKS, ids=[b.id for b in BLOCKS])
 def test_block(block, runs):
     assert block.check in CHECKS, (
@@ -712,7 +717,7 @@ def test_block(block, runs):
     assert not failures, "\n\n".join(
         f"{c.where()}: exit {c.rc}: {c.text}\n  ran: {c.how}\n  output: {c.output[-1500:]}"
         for c in failures)
-    if block.try_it and block.check == "native":
+    if block.in_copy and block.check == "native":
         for cmd in block.commands:
             for command, prints in PRINTS:
                 if re.search(command, cmd.how or cmd.text):
@@ -721,13 +726,13 @@ def test_block(block, runs):
                         f"printed:\n{cmd.output[-1500:]}")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", try_it_pages())
 def test_try_it_runs_in_a_copy_with_only_what_the_page_installs(page, runs):
     """The files the page lists, in an empty folder; a Python with only what its install
     line names; its Try it commands, in order, against a private Redis and the SMTP server
     the page starts. What they print is checked per block; here, what arrives by mail."""
-    blocks = [b for b in shown_blocks() if b.file == page and b.try_it
-              and b.check.startswith("native")]
+    blocks = [b for b in shown_blocks() if b.file == page and b.in_copy]
     assert blocks, f"{page}: a Try it with no command to run"
     for block in blocks:
         runs.futures[block.id].result(timeout=COMMAND_TIMEOUT * (len(block.commands) + 2) + 90)
@@ -737,6 +742,11 @@ def test_try_it_runs_in_a_copy_with_only_what_the_page_installs(page, runs):
           f"\n  install: {install}\n  python: {len(ctx.python.dists)} distributions")
     assert files_to_take(page), f"{page}: Try it names no file or folder to take"
     assert {"celery_app.py", "celeryconfig.py"} <= set(ctx.copied)
+    # Only what the line names: the project's test tools are not there, nor is pip.
+    probe = subprocess.run(["python", "-c", "import pytest"], cwd=ctx.root, env=ctx.env(),
+                           capture_output=True, text=True, timeout=30)
+    assert "No module named 'pytest'" in probe.stderr, probe.stderr
+    assert not (ctx.python.bin / "pip").exists()
     failed = [c.where() for b in blocks for c in b.commands if c.rc != 0]
     assert not failed, f"{page}: Try it commands failed: {failed}"
     smtp = next((proc for text, (proc, _, _) in ctx.served.items() if "aiosmtpd" in text),
@@ -772,6 +782,13 @@ def test_every_question_page_opens_its_try_it_with_the_install_line_and_the_file
         for name in files_to_take(page):
             assert re.match(r"^examples/[a-z_]+/", name), f"{page}: {name} is not an example"
             assert (ROOT / name).exists(), f"{page}: {name} does not exist"
+
+
+def test_every_block_declares_how_it_is_checked():
+    problems = [f"{b.id}: data-check={b.check!r}" for b in shown_blocks() if b.check not in CHECKS]
+    problems += [f"{b.id}: data-check={b.check!r} without a data-reason" for b in shown_blocks()
+                 if b.check in NEED_REASON and not b.reason]
+    assert not problems, "\n".join(problems)
 
 
 def test_declarations_are_read_from_the_fence():
