@@ -852,3 +852,21 @@ def test_exec_into_a_missing_service_fails():
 def test_a_line_compose_does_not_know_fails():
     ok, output, _ = compose_accepts("docker compose up --no-such-flag")
     assert not ok and "no-such-flag" in output
+
+
+def test_the_modules_import_each_other_as_the_try_it_says():
+    """Why the pages say to take the whole folder: api.py mounts Q27's routers, and
+    celery_app.py lists Q27's modules in include= (its worker imports them)."""
+    import ast
+
+    q27 = {Path(name).stem for name in re.findall(r"examples/celery/(\w+)\.py",
+                                                   docs_pages.raw(
+                                                       "celery/q27-celery-vs-backgroundtasks.md"))}
+    api = ast.parse((EXAMPLES / "api.py").read_text())
+    imported = {alias.name for node in ast.walk(api) if isinstance(node, ast.Import)
+                for alias in node.names}
+    assert {"signup_background", "signup_celery", "choosing"} <= imported & q27
+    app = ast.parse((EXAMPLES / "celery_app.py").read_text())
+    include = next(kw.value for node in ast.walk(app) if isinstance(node, ast.Call)
+                   for kw in node.keywords if kw.arg == "include")
+    assert {"signup_celery", "choosing"} <= set(ast.literal_eval(include)) & q27
