@@ -287,6 +287,10 @@ class Context:
     def serve_env(self) -> dict:
         return self.env()
 
+    def env_key(self, service: str = "") -> frozenset:
+        """What sets one command's environment apart from another's in this context."""
+        return frozenset()
+
     def localize(self, text: str) -> str:
         def port(m):
             native = self.ports.get(int(m[2]))
@@ -371,6 +375,12 @@ class StackContext(Context):
         env = self.stack.env(service if service in self.stack.procs else "worker")
         return {**env, "CELERY_BEAT_SCHEDULE": str(self.workdir / "page-beat-schedule"),
                 "UVICORN_PORT": str(free_port()), "FLOWER_PORT": str(free_port())}
+
+    def env_key(self, service: str = "") -> frozenset:
+        """The compose environment of the service (the worker's for a plain shell line):
+        the rest is the same for every command."""
+        name = service if service in self.stack.procs else "worker"
+        return frozenset((self.stack.services[name].get("environment") or {}).items())
 
 
 class CopyContext(Context):
@@ -579,9 +589,7 @@ class Runs:
         text = cmd.how or cmd.text
         if "$" in text or not text.startswith("celery "):
             return False
-        env = frozenset((k, v) for k, v in ctx.env(service).items()
-                        if k not in ("UVICORN_PORT", "FLOWER_PORT"))
-        key = (ctx.name, env, text)
+        key = (ctx.name, ctx.env_key(service), text)
         with self.context_lock:
             if key in self.shared:
                 cmd.first = self.shared[key][0]
