@@ -878,3 +878,15 @@ def test_the_modules_import_each_other_as_the_try_it_says():
     include = next(kw.value for node in ast.walk(app) if isinstance(node, ast.Call)
                    for kw in node.keywords if kw.arg == "include")
     assert {"signup_celery", "choosing"} <= set(ast.literal_eval(include)) & q27
+
+
+def test_make_docs_leaves_the_readers_ports_free():
+    """`make docs` (mkdocs serve, dev_addr in mkdocs.yml) and the reader's programs, in Try it
+    or in the sandbox, never want the same port."""
+    docs_port = docs_pages.site_config().dev_addr.port
+    published = {int(port["published"]) for service in resolved()["services"].values()
+                 for port in service.get("ports", [])}
+    assert docs_port not in {*READER_PORTS.values(), 6379, *published}, docs_port
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^docs:.*\n\t\$\(BIN\)/mkdocs serve\s*$", makefile, re.M), (
+        "make docs serves on mkdocs.yml's dev_addr, not a port of its own")
