@@ -102,8 +102,9 @@ READER_PORTS = {"uvicorn": 8000, "flower": 5555, "smtp": 1025}
 COMMAND_TIMEOUT = 30
 TRY_IT = re.compile(r"^## Try it\s*$")
 
-# What a Try it command prints, beyond exiting 0 (`curl -s` exits 0 on a 4xx too): a
-# pattern of its command, and what its output must match.
+# What each Try it command prints, beyond exiting 0 (`curl -s` exits 0 on a 4xx too): a
+# pattern of its command, and what its output must match. A Try it command with no entry
+# here fails: a reader is told what to expect, so the test checks it.
 PRINTS = [
     (r"/send-email", r'^\{"task_id":"[0-9a-f-]{36}"'),
     (r"/task/0{8}-", r'"status":"PENDING"'),
@@ -117,7 +118,10 @@ PRINTS = [
     (r"^celery .* inspect active_queues", r"'name': 'emails'"),
     (r"^celery .* inspect stats", r'"prefetch_count": \d+'),
     (r"^python message_anatomy\.py", r"celery_app\.send_email"),
-    (r"^redis-cli -p \d+ SMEMBERS _kombu\.binding\.celery", r"celery"),
+    (r"^redis-cli -p \d+ SMEMBERS _kombu\.binding\.celery", r"^celery"),
+    (r"^redis-cli -p \d+ --scan --pattern 'celery-task-meta-\*'",
+     r"\A(celery-task-meta-[0-9a-f-]{36}\n?)*\Z"),  # only results (none yet is fine)
+    (r"^redis-cli -p \d+ HLEN unacked", r"\A\d+\Z"),
 ]
 # The mail a question page's Try it sends, seen by the SMTP server the page starts.
 MAIL = {
@@ -727,11 +731,13 @@ def test_block(block, runs):
         for c in failures)
     if block.in_copy and block.check == "native":
         for cmd in block.commands:
-            for command, prints in PRINTS:
-                if re.search(command, cmd.how or cmd.text):
-                    assert re.search(prints, cmd.output, re.M), (
-                        f"{cmd.where()}: {cmd.text}\n  should print {prints!r}, "
-                        f"printed:\n{cmd.output[-1500:]}")
+            expected = [prints for command, prints in PRINTS
+                        if re.search(command, cmd.how or cmd.text)]
+            assert expected, f"{cmd.where()}: {cmd.text}\n  add what it prints to PRINTS"
+            for prints in expected:
+                assert re.search(prints, cmd.output, re.M), (
+                    f"{cmd.where()}: {cmd.text}\n  should print {prints!r}, "
+                    f"printed:\n{cmd.output[-1500:]}")
 
 
 @pytest.mark.slow
