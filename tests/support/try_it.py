@@ -6,13 +6,12 @@ page's `pip install` line pulls in: a venv made without pip, whose site-packages
 to those distributions (and the ones they require, with their extras) as installed in the
 project's venv, with console scripts (`celery`, `uvicorn`) of its own. Nothing else is
 importable there, so a module that needs a package the line does not name fails with
-ImportError, as it would on the reader's machine; and no install runs, so it costs about
-a tenth of a second instead of a `pip install` of Celery, FastAPI and Pillow.
+ImportError, as it would on the reader's machine; and no install runs: it costs a venv and some
+symbolic links, not a `pip install` of Celery, FastAPI and Pillow.
 """
 
 from __future__ import annotations
 
-import re
 import shlex
 import shutil
 import subprocess
@@ -119,5 +118,3 @@ def copy_files(names: list[str], dest: Path) -> list[str]:
             shutil.copy(source, dest / source.name)
     return sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
 
-
-FOLDER_OR_FILE = re.compile(r"`(examples/[\w/.-]+)`")
