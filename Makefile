@@ -13,8 +13,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet '.[docs,test]'
 	touch $@
 
-docs: $(STAMP)  ## serve the site on http://127.0.0.1:8000, reloading on docs/ and examples/ changes
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+docs: $(STAMP)  ## serve the site on http://127.0.0.1:8001 (dev_addr in mkdocs.yml), reloading on changes
+	$(BIN)/mkdocs serve
 
 site: $(STAMP)  ## strict build into site/
 	$(BIN)/mkdocs build --strict --quiet
