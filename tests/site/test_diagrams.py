@@ -79,6 +79,8 @@ def test_every_diagram_is_readable_at_phone_and_laptop_widths_light_and_dark(sit
                     page = ctx.new_page()
                     for url, count in sorted(wanted.items()):
                         page.goto(url)
+                        palette = page.evaluate("document.body.dataset.mdColorScheme")
+                        assert palette == {"light": "default", "dark": "slate"}[scheme]
                         found = page.evaluate(MEASURE)
                         assert len(found) == count, (url, found)
                         # The page itself never scrolls sideways: a wide diagram scrolls
