@@ -58,58 +58,59 @@ def site(tmp_path_factory):
     server.stop()
 
 
-def test_every_diagram_is_readable_at_phone_and_laptop_widths_light_and_dark(site):
+@pytest.fixture(scope="module")
+def browser():
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_diagram_is_readable_at_phone_and_laptop_widths(site, browser, width, scheme):
     wanted = _diagram_pages()
     assert wanted, "no page has a diagram"
     built = {url_of(site.root, f) for f in html_files(site.root)}
     assert set(wanted) <= built
     SHOTS.mkdir(parents=True, exist_ok=True)
     rows, outside, overflow = [], [], []
-    with sync_playwright() as p:
-        browser = launch(p)
-        try:
-            for scheme in SCHEMES:
-                for width in WIDTHS:
-                    ctx = browser.new_context(base_url=site.url, color_scheme=scheme,
-                                              viewport={"width": width, "height": 900})
-                    ctx.route(OFF_LOOPBACK, lambda r: (outside.append(r.request.url),
-                                                       r.abort()))
-                    page = ctx.new_page()
-                    for url, count in sorted(wanted.items()):
-                        page.goto(url)
-                        palette = page.evaluate("document.body.dataset.mdColorScheme")
-                        assert palette == {"light": "default", "dark": "slate"}[scheme]
-                        found = page.evaluate(MEASURE)
-                        assert len(found) == count, (url, found)
-                        # The page itself never scrolls sideways: a wide diagram scrolls
-                        # inside its own box.
-                        if page.evaluate("document.scrollingElement.scrollWidth > innerWidth"):
-                            overflow.append((url, width))
-                        name = url.strip("/").split("/")[-1] or "home"
-                        page.add_style_tag(content=HIDE_HEADER)
-                        boxes = page.locator("article .diagram")
-                        for i, m in enumerate(found):
-                            rows.append((url, i + 1, scheme, width, m))
-                            box = boxes.nth(i)
-                            box.screenshot(path=SHOTS / f"{name}-{i + 1}-{width}-{scheme}.png")
-                            if box.evaluate("b => b.scrollWidth > b.clientWidth"):
-                                # A reader can reach the rest: keyboard focus, then scroll.
-                                assert box.get_attribute("tabindex") == "0", (url, i)
-                                box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
-                                box.screenshot(
-                                    path=SHOTS / f"{name}-{i + 1}-{width}-{scheme}-end.png")
-                    ctx.close()
-        finally:
-            browser.close()
+    ctx = browser.new_context(base_url=site.url, color_scheme=scheme,
+                              viewport={"width": width, "height": 900})
+    ctx.route(OFF_LOOPBACK, lambda r: (outside.append(r.request.url), r.abort()))
+    try:
+        page = ctx.new_page()
+        for url, count in sorted(wanted.items()):
+            page.goto(url)
+            palette = page.evaluate("document.body.dataset.mdColorScheme")
+            assert palette == {"light": "default", "dark": "slate"}[scheme]
+            found = page.evaluate(MEASURE)
+            assert len(found) == count, (url, found)
+            # The page itself never scrolls sideways: a wide diagram scrolls in its own box.
+            if page.evaluate("document.scrollingElement.scrollWidth > innerWidth"):
+                overflow.append(url)
+            name = url.strip("/").split("/")[-1] or "home"
+            page.add_style_tag(content=HIDE_HEADER)
+            boxes = page.locator("article .diagram")
+            for i, m in enumerate(found):
+                rows.append((url, i + 1, m))
+                box = boxes.nth(i)
+                box.screenshot(path=SHOTS / f"{name}-{i + 1}-{width}-{scheme}.png")
+                if box.evaluate("b => b.scrollWidth > b.clientWidth"):
+                    # A reader can reach the rest: keyboard focus, then scroll.
+                    assert box.get_attribute("tabindex") == "0", (url, i)
+                    box.evaluate("b => { b.scrollLeft = b.scrollWidth; }")
+                    box.screenshot(path=SHOTS / f"{name}-{i + 1}-{width}-{scheme}-end.png")
+    finally:
+        ctx.close()
 
-    print(f"\nsmallest rendered text per diagram (CSS px); screenshots in {SHOTS}:")
-    for url, n, scheme, width, m in rows:
-        print(f"  {url} #{n} {scheme:5} {width:4} px: {m['px']:5.1f} px "
-              f"({m['what']!r}; drawn {m['width']:.0f} of {m['natural']:.0f} px wide)")
+    print(f"\nsmallest rendered text per diagram at {width} px, {scheme} (screenshots: {SHOTS}):")
+    for url, n, m in rows:
+        print(f"  {url} #{n}: {m['px']:5.1f} px ({m['what']!r}; "
+              f"drawn {m['width']:.0f} of {m['natural']:.0f} px wide)")
     assert outside == [], f"requests left loopback: {outside}"
     assert overflow == [], f"pages that scroll sideways: {overflow}"
-    small = [(url, n, scheme, width, round(m["px"], 1)) for url, n, scheme, width, m in rows
-             if m["px"] < MIN_PX]
+    small = [(url, n, round(m["px"], 1)) for url, n, m in rows if m["px"] < MIN_PX]
     assert small == [], f"text below {MIN_PX} px: {small}"
