@@ -10,7 +10,7 @@ export NO_MKDOCS_2_WARNING := 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet '.[docs,test]'
+	$(BIN)/python -m pip install --quiet --editable '.[docs,test]'
 	touch $@
 
 docs: $(STAMP)  ## serve the site on http://127.0.0.1:8001 (dev_addr in mkdocs.yml), reloading on changes

@@ -1,30 +1,39 @@
-"""MkDocs hook: draw every ```mermaid diagram as inline SVG when the site is built.
+"""The ```mermaid fences as inline SVG, served from drawings committed beside this module.
 
-Why not let Material draw them in the reader's browser? Material loads
-mermaid.min.js from unpkg.com (the site must work offline), and the library is
-3.5 MB: one diagram would take a question page far past its 500 KB budget.
-So the build draws each diagram once, with the vendored mermaid
-(docs/assets/vendor/mermaid/, build-time only, not published) in headless
-Chromium, with Material's own mermaid settings and theme CSS. The theme CSS
-only refers to Material's CSS variables, so the inline SVG follows the
-light/dark palette like Material's own rendering does. Pages ship no JS for it.
+A pymdownx.superfences custom fence format (mkdocs.yml):
 
-Each drawing keeps only the style rules it uses and rounds its geometry to a
-tenth of a unit: about 15 to 30 kB per diagram instead of 25 to 70 kB.
-A diagram mermaid can't parse fails the build, naming its page.
+    custom_fences:
+      - name: mermaid
+        class: mermaid
+        format: !!python/name:mermaid_svg.fence
 
-Drawings are cached by content (mermaid build + settings + drawing code + diagram
-text), so only a new or changed diagram starts Chromium. The cache is committed,
-in docs/hooks/diagrams/ (or $MERMAID_SVG_CACHE): `make docs` on a fresh machine needs
-no Chromium, and a changed diagram is drawn by the next build that has one.
-Chromium is $CHROMIUM, else the first of chromium / chromium-browser /
-google-chrome on PATH.
+so any builder that runs Python-Markdown with superfences (MkDocs, Zensical) renders the same
+HTML, and no build hook is involved. `make` installs the project in editable mode, which puts
+this module on the path `!!python/name:` imports from.
+
+Why not let the reader's browser draw them? Material loads mermaid.min.js from unpkg.com (the
+site must work offline), and the library is 3.5 MB. So each diagram is drawn once, with the
+vendored mermaid (vendor/mermaid/, a build tool, never published) in headless Chromium, with
+Material's own mermaid settings and theme CSS. That CSS only refers to Material's CSS
+variables, so the inline SVG follows the light/dark palette as Material's own drawing does.
+Pages ship no JS for it.
+
+A drawing is named by a hash of its fence's source (with the mermaid build, the settings and
+the drawing code): docs/hooks/diagrams/<hash>.svg, or $MERMAID_SVG_CACHE. A build serves the
+committed drawing; only a new or changed diagram needs Chromium, which then draws it and saves
+it for the next commit. Without Chromium such a build fails, naming the diagram. So does a
+diagram mermaid can't parse. Chromium is $CHROMIUM, else the first of chromium /
+chromium-browser / google-chrome on PATH.
+
+Each drawing keeps only the style rules it uses and rounds its geometry to a tenth of a unit,
+and says how small it may be drawn: its min-width keeps its smallest text at READABLE_PX or
+more. A diagram wider than the column at that size scrolls sideways in its own box
+(docs/assets/stylesheets/diagrams.css) instead of shrinking out of reach.
 """
 
 import concurrent.futures
 import functools
 import hashlib
-import html
 import json
 import os
 import re
@@ -32,15 +41,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from mkdocs.exceptions import PluginError
+from pymdownx.superfences import SuperFencesException
 
-ROOT = Path(__file__).resolve().parents[2]
-VENDOR = "assets/vendor/mermaid/"  # relative to docs/
-MERMAID_JS = ROOT / "docs" / VENDOR / "mermaid.min.js"
-# What pymdownx.superfences' fence_code_format writes for a ```mermaid fence.
-PRE = re.compile(r'<pre class="mermaid"><code>(?P<code>.*?)</code></pre>', re.S)
-# Material's `pre.mermaid` selector no longer matches this, so its bundle never fetches mermaid.
-SVG_BOX = '<div class="mermaid">{svg}</div>'
+HERE = Path(__file__).resolve().parent
+MERMAID_JS = HERE / "vendor" / "mermaid" / "mermaid.min.js"
+READABLE_PX = 12  # the smallest text a reader gets, in CSS px: above the 11 px floor
+# The scroll box (focusable, so a keyboard can scroll it) around mermaid's usual container.
+BOX = ('<div class="diagram" tabindex="0" role="group" aria-label="Diagram">'
+       '<div class="mermaid">{svg}</div></div>')
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,9 +60,10 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
-# Draw, then keep only the style rules that match something in this drawing (mermaid and
-# Material ship rules for every kind of diagram), and round the geometry.
-DRAW_JS = """async ([id, code]) => {
+# Draw; keep only the style rules that match something in this drawing (mermaid and Material
+# ship rules for every kind of diagram); round the geometry; set the smallest width at which
+# the smallest text is still READABLE_PX.
+DRAW_JS = """async ([id, code, readable]) => {
     const host = document.createElement("div");
     host.innerHTML = (await mermaid.render(id, code)).svg;
     document.body.append(host);
@@ -69,6 +78,15 @@ DRAW_JS = """async ([id, code]) => {
         }
     };
     style.textContent = [...style.sheet.cssRules].filter(used).map(r => r.cssText).join("");
+    // Font sizes in the drawing's own units: what a reader sees at its natural width.
+    let smallest = Infinity;
+    for (const el of svg.querySelectorAll("text, tspan, foreignObject *")) {
+        const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+        if (own) smallest = Math.min(smallest, parseFloat(getComputedStyle(el).fontSize));
+    }
+    const natural = svg.viewBox.baseVal.width;
+    // Text drawn smaller than that widens the drawing past its natural size.
+    if (smallest < Infinity) svg.style.minWidth = `${Math.ceil(natural * readable / smallest)}px`;
     // Geometry to a tenth of a unit (sub-pixel at the drawing's size): mermaid writes
     // 17 significant digits per coordinate, most of a flowchart's bytes.
     const number = /-?(?:\\d*\\.\\d+|\\d+\\.?)(?:e[-+]?\\d+)?/gi;
@@ -92,8 +110,20 @@ DRAW_JS = """async ([id, code]) => {
     return svg.outerHTML;
 }"""
 
-_sources: dict[str, list[str]] = {}  # page src_uri -> diagram texts, filled while pages render
-_svgs: dict[str, str] = {}  # diagram text -> svg, for this build
+# The same call Material makes in the browser (mermaid/index.ts); its themeCSS is added when
+# drawing, from the installed Material.
+SETTINGS = {
+    "startOnLoad": False,
+    "sequence": {"actorFontSize": "16px", "messageFontSize": "16px", "noteFontSize": "16px"},
+}
+
+
+def fence(source, language, class_name, options, md, **kwargs):
+    """superfences' format: the fence's drawing, drawn first if it is not committed yet."""
+    path = drawings_dir() / f"{key(source)}.svg"
+    if not path.is_file():
+        _draw_and_save(source, path)
+    return BOX.format(svg=path.read_text())
 
 
 def chromium_executable() -> str | None:
@@ -106,31 +136,8 @@ def chromium_executable() -> str | None:
     return None
 
 
-def _cache_dir() -> Path:
-    if os.environ.get("MERMAID_SVG_CACHE"):
-        return Path(os.environ["MERMAID_SVG_CACHE"])
-    return Path(__file__).with_name("diagrams")
-
-
-def _material_assets(config) -> tuple[str, str]:
-    """Material's mermaid theme CSS (from its bundle) and its main stylesheet."""
-    assets = Path(config.theme.dirs[0]) / "assets"
-    bundle = next((assets / "javascripts").glob("bundle.*.min.js")).read_text()
-    name = re.search(r"themeCSS:(\w+)", bundle)
-    css = name and re.search(rf'[\s,;]{re.escape(name[1])}="((?:[^"\\]|\\.)*)"', bundle)
-    if not css:
-        raise PluginError("mermaid_svg: can't find Material's mermaid theme CSS in its bundle")
-    main = next((assets / "stylesheets").glob("main.*.min.css")).read_text()
-    return json.loads(f'"{css[1]}"'), main
-
-
-def _settings(theme_css: str) -> dict:
-    # The same call Material makes in the browser (mermaid/index.ts).
-    return {
-        "startOnLoad": False,
-        "themeCSS": theme_css,
-        "sequence": {"actorFontSize": "16px", "messageFontSize": "16px", "noteFontSize": "16px"},
-    }
+def drawings_dir() -> Path:
+    return Path(os.environ.get("MERMAID_SVG_CACHE") or HERE / "diagrams")
 
 
 @functools.cache
@@ -138,18 +145,34 @@ def _library_digest() -> bytes:
     return hashlib.sha256(MERMAID_JS.read_bytes()).digest()
 
 
-def _key(settings: dict, code: str) -> str:
+def key(source: str) -> str:
+    """The drawing's name: the fence's source, and everything else that shapes the drawing."""
     h = hashlib.sha256(_library_digest())
-    h.update(DRAW_JS.encode())  # a change in how drawings are made invalidates the cache
-    h.update(json.dumps(settings, sort_keys=True).encode())
-    h.update(code.encode())
+    h.update(DRAW_JS.encode())
+    h.update(json.dumps([SETTINGS, READABLE_PX], sort_keys=True).encode())
+    h.update(source.encode())
     return h.hexdigest()[:24]
 
 
-def _draw(jobs: dict[str, str], settings: dict, main_css: str):
-    """Draw {key: diagram text} in one headless Chromium: ({key: svg}, {key: error})."""
+def material_assets() -> tuple[str, str]:
+    """Material's mermaid theme CSS (from its bundle) and its main stylesheet."""
+    import material
+
+    assets = Path(material.__file__).parent / "templates" / "assets"
+    bundle = next((assets / "javascripts").glob("bundle.*.min.js")).read_text()
+    name = re.search(r"themeCSS:(\w+)", bundle)
+    css = name and re.search(rf'[\s,;]{re.escape(name[1])}="((?:[^"\\]|\\.)*)"', bundle)
+    if not css:
+        raise RuntimeError("can't find Material's mermaid theme CSS in its bundle")
+    main = next((assets / "stylesheets").glob("main.*.min.css")).read_text()
+    return json.loads(f'"{css[1]}"'), main
+
+
+def draw(jobs: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Draw {name: diagram source} in one headless Chromium: ({name: svg}, {name: error})."""
     from playwright.sync_api import Error, sync_playwright
 
+    theme_css, main_css = material_assets()
     drawn, failed = {}, {}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
@@ -160,79 +183,38 @@ def _draw(jobs: dict[str, str], settings: dict, main_css: str):
             page.set_content('<!doctype html><html><body class="md-typeset"></body></html>')
             page.add_style_tag(content=main_css)
             page.add_script_tag(content=MERMAID_JS.read_text())
-            page.evaluate("s => mermaid.initialize(s)", settings)
-            for key, code in jobs.items():
+            page.evaluate("s => mermaid.initialize(s)", {**SETTINGS, "themeCSS": theme_css})
+            for name, code in jobs.items():
                 try:
-                    drawn[key] = page.evaluate(DRAW_JS, [f"mmd-{key[:10]}", code])
+                    drawn[name] = page.evaluate(DRAW_JS, [f"mmd-{name[:10]}", code, READABLE_PX])
                 except Error as exc:  # mermaid's parse error, with line and column
-                    failed[key] = exc.message.removeprefix("Error: ").split("\n    at ")[0]
+                    failed[name] = exc.message.removeprefix("Error: ").split("\n    at ")[0]
         finally:
             browser.close()
     return drawn, failed
 
 
-def on_files(files, config):
-    # The vendored library is a build tool: readers never download it.
-    for file in list(files):
-        if file.src_uri.startswith(VENDOR):
-            files.remove(file)
-    return files
-
-
-def on_page_content(html_, page, config, files):
-    found = [html.unescape(m["code"]) for m in PRE.finditer(html_)]
-    if found:
-        _sources[page.file.src_uri] = found
-    else:
-        _sources.pop(page.file.src_uri, None)
-    return html_
-
-
-def on_env(env, config, files):
-    """Every page's Markdown is HTML now, and none is written yet: draw what's missing."""
-    if not any(_sources.values()):
-        return env
-    theme_css, main_css = _material_assets(config)
-    settings = _settings(theme_css)
-    cache = _cache_dir()
-    jobs = {}
-    for code in {c for codes in _sources.values() for c in codes}:
-        key = _key(settings, code)
-        cached = cache / f"{key}.svg"
-        if cached.is_file():
-            _svgs[code] = cached.read_text()
-        else:
-            jobs[key] = code
-    if jobs:
-        # A thread of its own: Playwright's sync API refuses to run inside an asyncio loop,
-        # and the caller (mkdocs serve, a test) may have one.
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            try:
-                drawn, failed = pool.submit(_draw, jobs, settings, main_css).result(timeout=120)
-            except Exception as exc:
-                raise PluginError(
-                    f"mermaid_svg: could not draw {len(jobs)} diagram(s): {exc}. "
-                    "Is Chromium installed (apt-get install chromium)?"
-                ) from exc
-        if failed:
-            where = {code: uri for uri, codes in _sources.items() for code in codes}
-            raise PluginError("mermaid_svg: a diagram that mermaid can't draw:\n" + "\n".join(
-                f"- in {where[jobs[key]]}: {error}" for key, error in failed.items()))
-        cache.mkdir(parents=True, exist_ok=True)
-        for key, svg in drawn.items():
-            # Atomic, so builds running side by side never read half a file.
-            fd, tmp = tempfile.mkstemp(dir=cache, suffix=".tmp")
-            with os.fdopen(fd, "w") as f:
-                f.write(svg)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, cache / f"{key}.svg")
-            _svgs[jobs[key]] = svg
-    return env
-
-
-def on_post_page(output, page, config):
-    # After the search plugin has indexed the page: the index keeps the diagram's words,
-    # not the SVG's style sheet.
-    if page.file.src_uri not in _sources:
-        return output
-    return PRE.sub(lambda m: SVG_BOX.format(svg=_svgs[html.unescape(m["code"])]), output)
+def _draw_and_save(source: str, path: Path) -> None:
+    first = source.strip().splitlines()[0] if source.strip() else "(empty)"
+    # A thread of its own: Playwright's sync API refuses to run inside an asyncio loop, and
+    # the caller (a dev server, a test) may have one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        try:
+            drawn, failed = pool.submit(draw, {path.stem: source}).result(timeout=120)
+        except Exception as exc:
+            raise SuperFencesException(
+                f"mermaid_svg: no drawing of the diagram that starts {first!r} in "
+                f"{path.parent}, and it could not be drawn: {exc}. Is Chromium installed "
+                "(apt-get install chromium)?"
+            ) from exc
+    if failed:
+        raise SuperFencesException(
+            f"mermaid_svg: mermaid can't draw the diagram that starts {first!r}: "
+            f"{failed[path.stem]}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Atomic, so builds running side by side never read half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(drawn[path.stem])
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
