@@ -44,7 +44,7 @@ def welcome_no_requeue(self, email: str) -> str:
     return welcome(self, email)
 
 
-@app.task(bind=True, acks_late=False)  # Celery's default: ack as soon as it is received
+@app.task(bind=True, acks_late=False)  # Celery's default: acked as a pool process takes it
 def welcome_early_ack(self, email: str) -> str:
     return welcome(self, email)
 # --8<-- [end:tasks]
