@@ -42,3 +42,21 @@ def test_beat_sends_the_task_at_its_interval(module_env, tmp_path):
     assert all(EVERY - 0.05 <= gap < 2 * EVERY for gap in gaps), gaps
     assert worker.log.count("succeeded in") >= SENDS
     assert "'digest sent'" in worker.log
+
+
+def test_two_beats_send_every_task_twice(module_env, module_redis, tmp_path):
+    """Each Beat keeps its own schedule, so a second Beat doubles every send."""
+    queue = module_redis.client(0)
+    queue.delete("celery")  # no worker here: every message sent stays in the list
+    beats = together(*[
+        lambda n=n: celery_procs.beat(module_env, tmp_path / f"beat{n}.log",
+                                      tmp_path / f"schedule{n}", app="periodic")
+        for n in (1, 2)])
+    try:
+        for beat in beats:
+            beat.wait_for_log(rf"(?s)({SENT.pattern}.*){{2}}", timeout=2 * EVERY + 15)
+    finally:
+        together(*[beat.stop for beat in beats])
+    sends = [len(SENT.findall(beat.log)) for beat in beats]
+    assert all(count >= 2 for count in sends), sends
+    assert queue.llen("celery") == sum(sends)  # one message per send, from each Beat
