@@ -100,7 +100,8 @@ def on_files(files, config):
 
 # Pygments' rendering of `def test_x`: each test function gets an anchor, `#test_x`, so a
 # "Proof:" link opens the function itself, not the top of its module.
-TEST_DEF = re.compile(r'(<span class="k">def</span> <span class="nf">(test_\w+)</span>)')
+TEST_DEF = re.compile(r'(<span class="k">def</span>(?:<span class="w"> </span>| )'
+                      r'<span class="nf">(test_\w+)</span>)')
 
 
 def on_page_content(html, page, config, files):
