@@ -7,12 +7,14 @@
   own path may open the top of the page.
 - Every "The usual version says…" box, and every row of Q27's comparison table, links at
   least one test function.
-- The visibility-timeout figures Q28 quotes are the ones the test runs.
+- The visibility-timeout figures Q28 quotes are the ones the test runs, and the words of the
+  benchmarks page stay within what the committed run measured.
 
 The built site gives each `def test_…` its anchor (docs/hooks/sources.py), and
 test_site_links checks that every anchor of the built site resolves.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -129,3 +131,32 @@ def test_pages_name_the_test_pages_they_link_to():
     assert len(anchored) >= 60
     for link in links:
         assert Path(ROOT / f"{link['file']}.py").exists(), link[0]
+
+
+# The words of the benchmarks page, and the range of the committed run each one stands for.
+# `make bench` rewrites docs/assets/benchmark.json; when a new run leaves a range, the words
+# must change with it.
+BENCHMARK_WORDS = [
+    ("a small fraction of one Redis `LPUSH`", "call", "add_task", "ratio", 0, 0.1),
+    ("`.delay()` costs several\n    `LPUSH`es", "call", "delay", "ratio", 2, 10),
+    ("stays around a\n    millisecond", "call", "delay", "median", 300, 3000),  # µs
+    ("A Celery round trip costs several bare Redis round trips", "latency", "solo_p50", "ratio",
+     2, 10),
+    ("several hundred no-op tasks per second", "throughput", "pf1_late", "median", 200, 1000),
+    ("`add_task` is hundreds of times\n  cheaper than `.delay()`", "call", "delay/add_task",
+     "median", 100, 1000),
+]
+
+
+@pytest.mark.parametrize(("words", "group", "row", "field", "low", "high"), BENCHMARK_WORDS,
+                         ids=[w[0].split("\n")[0][:40] for w in BENCHMARK_WORDS])
+def test_benchmark_words_follow_the_generated_table(words, group, row, field, low, high):
+    run = json.loads((DOCS / "assets/benchmark.json").read_text())
+    rows = {r["id"]: r for g in run["groups"] if g["id"] == group for r in g["rows"]}
+    if "/" in row:
+        over, under = row.split("/")
+        value = rows[over][field] / rows[under][field]
+    else:
+        value = rows[row][field]
+    assert words in (DOCS / "celery/benchmarks.md").read_text()
+    assert low <= value < high, f"{words!r} stands for {low}-{high}; the run says {value:.3g}"
