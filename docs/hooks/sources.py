@@ -96,3 +96,15 @@ def on_files(files, config):
             page = f"source/{rel.with_suffix('').as_posix()}.md"
             files.append(File.generated(config, page, content=_page(rel, shown)))
     return files
+
+
+# Pygments' rendering of `def test_x`: each test function gets an anchor, `#test_x`, so a
+# "Proof:" link opens the function itself, not the top of its module.
+TEST_DEF = re.compile(r'(<span class="k">def</span>(?:<span class="w"> </span>| )'
+                      r'<span class="nf">(test_\w+)</span>)')
+
+
+def on_page_content(html, page, config, files):
+    if not page.file.src_uri.startswith("source/tests/"):
+        return html
+    return TEST_DEF.sub(r'<span id="\2"></span>\1', html)

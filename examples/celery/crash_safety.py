@@ -44,7 +44,9 @@ def welcome_no_requeue(self, email: str) -> str:
     return welcome(self, email)
 
 
-@app.task(bind=True, acks_late=False)  # Celery's default: ack as soon as it is received
+# Celery's default: acked when a pool process accepts it, just before it runs
+# (a prefetched message stays unacked until then).
+@app.task(bind=True, acks_late=False)
 def welcome_early_ack(self, email: str) -> str:
     return welcome(self, email)
 # --8<-- [end:tasks]

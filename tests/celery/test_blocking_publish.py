@@ -117,3 +117,26 @@ def test_the_demo_tasks_themselves_are_trivial():
     import blocking_publish
 
     assert blocking_publish.ping() == blocking_publish.naive_ping() == "pong"
+
+
+def test_with_celery_defaults_the_wait_is_bounded_only_by_long_timeouts():
+    """What bounds a publish against a silent Redis, with the settings the naive app keeps.
+
+    The result backend subscribes first: each try waits redis_socket_timeout, and a failed
+    try is retried 20 times, a second apart, before the send raises. A task that ignores
+    its result skips that and publishes at once, on a broker socket with no timeout at all.
+    """
+    import blocking_publish
+    from kombu.transport.redis import Channel
+
+    naive = blocking_publish.naive
+    assert naive.backend.connparams["socket_timeout"] == 120.0
+    assert naive.backend.retry_policy == {"max_retries": 20, "interval_start": 0,
+                                          "interval_step": 1, "interval_max": 1}
+    assert naive.conf.broker_transport_options == {}
+    assert (Channel.socket_timeout, Channel.socket_connect_timeout) == (None, None)
+
+    guide = blocking_publish.celery  # celeryconfig: 1 s per try, no retries, 5 s on the broker
+    assert guide.backend.connparams["socket_timeout"] == 1.0
+    assert guide.backend.retry_policy["max_retries"] == 0
+    assert guide.conf.broker_transport_options["socket_timeout"] == 5

@@ -14,6 +14,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from celery import Celery
+from support import celery_procs
+from support.redis_server import RedisServer
 from support.waiting import free_port
 
 
@@ -76,3 +78,24 @@ def test_a_working_broker_passes_the_result_through(worker):
 
     result = publish(cleanup_old_files.delay, 36500)
     assert result.get(timeout=10) == 0
+
+
+@pytest.mark.slow
+def test_a_worker_started_before_redis_retries_a_bounded_number_of_times(example_env, tmp_path):
+    """broker_connection_retry_on_startup: the worker waits for Redis, counting its attempts
+    against broker_connection_max_retries (100 by default), and starts once Redis answers."""
+    redis = RedisServer(tmp_path / "redis")  # not started yet: its port refuses connections
+    env = {**example_env, "CELERY_BROKER_URL": redis.url(0), "CELERY_RESULT_BACKEND": redis.url(1)}
+    argv = [celery_procs.CELERY, "-A", "celery_app", "worker", "--pool=solo", "-n", "early@%h",
+            "--loglevel=info", *celery_procs.QUICK]
+    worker = celery_procs.Proc(argv, env, tmp_path / "worker.log").start()
+    try:
+        # kombu's back-off: 2 s, then 2 s more each time (up to 30 s), 100 tries in all.
+        worker.wait_for_log(r"Cannot connect to redis://\S*127\.0\.0\.1:\d+/0: Error 111")
+        worker.wait_for_log(r"Trying again in 2\.00 seconds\.\.\. \(1/100\)")
+        worker.wait_for_log(r"Trying again in 4\.00 seconds\.\.\. \(2/100\)")
+        redis.start()
+        worker.wait_for_log(r"ready\.")
+    finally:
+        worker.stop()
+        redis.stop()

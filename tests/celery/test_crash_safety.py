@@ -1,4 +1,4 @@
-"""Q27, Persistence: kill -9 during the work, for BackgroundTasks and for Celery.
+"""Q27, Persistence: stops and kill -9 during the work, for BackgroundTasks and for Celery.
 
 Each demo kills the process that runs the welcome mail while it sleeps
 (WELCOME_DELAY), then watches, for longer than that delay, whether the
@@ -113,6 +113,17 @@ def test_background_task_runs_after_the_response(module_env, smtp, tmp_path):
         assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
 
 
+def test_background_task_still_runs_when_uvicorn_is_stopped_gracefully(module_env, smtp,
+                                                                       tmp_path):
+    """SIGTERM (a deploy's stop): uvicorn waits for the background task before it exits."""
+    with background_signup(module_env, tmp_path) as (api, email, _):
+        api.proc.send_signal(signal.SIGTERM)  # just after the response arrived
+        assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
+        api.proc.wait(DELAY + 10)  # uvicorn re-raises the SIGTERM once it has shut down
+        assert "Waiting for background tasks to complete" in api.log
+        assert "Finished server process" in api.log
+
+
 def test_background_task_is_lost_when_uvicorn_is_killed(module_env, smtp, tmp_path):
     with background_signup(module_env, tmp_path) as (api, email, _):
         os.kill(api.proc.pid, signal.SIGKILL)  # just after the response arrived
@@ -166,22 +177,41 @@ def test_without_a_crash_every_variant_sends_once(crash, crash_worker, smtp):
         assert [flag for _, flag in runs(crash_worker, email)] == [False]
 
 
-# --- The broker itself: Redis keeps the queue only with AOF -------------------
+# --- The broker itself: what a kill -9 of Redis keeps depends on its persistence -----
 
-@pytest.mark.parametrize(("appendonly", "survivors"), [(False, 0), (True, 3)],
-                         ids=["aof-off", "aof-on"])
-def test_queued_tasks_survive_a_redis_kill_only_with_aof(crash, tmp_path, appendonly, survivors):
-    server = RedisServer(tmp_path, appendonly=appendonly).start()
-    try:
+# redis-server's own default (Redis 7, no config file): an RDB snapshot after 3600 s if one
+# key changed, after 300 s if 100 did, after 60 s if 10,000 did. No append-only file.
+STOCK_SAVE = "3600 1 300 100 60 10000"
+
+
+@pytest.mark.parametrize(("persistence", "kept"),
+                         [("none", "nothing"), ("stock-rdb", "the snapshot"),
+                          ("aof-everysec", "everything")])
+def test_a_redis_kill_keeps_only_what_its_persistence_wrote(crash, tmp_path, persistence, kept):
+    """Three messages, a snapshot where the policy takes one, two more messages, kill -9."""
+    server = RedisServer(tmp_path, appendonly=persistence == "aof-everysec").start()
+    db = server.client()
+    if persistence == "stock-rdb":
+        db.config_set("save", STOCK_SAVE)
+    if persistence == "aof-everysec":
+        db.config_set("appendfsync", "everysec")  # the usual choice; a kill -9 loses nothing
+
+    def queue(count: int) -> list[str]:
         with crash.app.connection_for_write(server.url(0)) as conn:
-            sent = [crash.welcome_acks_late.apply_async(
+            return [crash.welcome_acks_late.apply_async(
                 (new_address(),), connection=conn, ignore_result=True).id
-                    for _ in range(3)]
-        assert server.client().llen("celery") == 3  # queued, no worker
+                for _ in range(count)]
+
+    try:
+        before = queue(3)
+        if persistence == "stock-rdb":
+            db.save()  # stands for the policy's next timed snapshot (1 h after one change)
+        after = queue(2)
+        assert db.llen("celery") == 5  # queued, no worker
         server.restart()  # kill -9, then start again on the same port and directory
-        raw = server.client().lrange("celery", 0, -1)
-        queued = [json.loads(message)["headers"]["id"] for message in raw]
-        assert len(queued) == survivors
-        assert set(queued) == (set(sent) if appendonly else set())
+        queued = {json.loads(m)["headers"]["id"] for m in server.client().lrange("celery", 0, -1)}
+        expected = {"nothing": set(), "the snapshot": set(before),
+                    "everything": set(before + after)}[kept]
+        assert queued == expected
     finally:
         server.stop()

@@ -7,6 +7,7 @@ import pytest
 
 from support import celery_procs
 from support.proofs import together
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 EVERY = 1.0  # DIGEST_EVERY_SECONDS for the demo (60 by default)
@@ -42,3 +43,24 @@ def test_beat_sends_the_task_at_its_interval(module_env, tmp_path):
     assert all(EVERY - 0.05 <= gap < 2 * EVERY for gap in gaps), gaps
     assert worker.log.count("succeeded in") >= SENDS
     assert "'digest sent'" in worker.log
+
+
+def test_two_beats_send_every_task_twice(module_env, module_redis, tmp_path):
+    """Each Beat keeps its own schedule, so a second Beat doubles every send."""
+    queue = module_redis.client(0)
+    queue.delete("celery")  # no worker here: every message sent stays in the list
+    beats = together(*[
+        lambda n=n: celery_procs.beat(module_env, tmp_path / f"beat{n}.log",
+                                      tmp_path / f"schedule{n}", app="periodic")
+        for n in (1, 2)])
+
+    def two_sends_each_all_queued():
+        # Read while both run: between two ticks, the list holds one message per send logged.
+        sends = [len(SENT.findall(beat.log)) for beat in beats]
+        return min(sends) >= 2 and queue.llen("celery") == sum(sends) and sends
+
+    try:
+        sends = wait_until(two_sends_each_all_queued, 2 * EVERY + 15, "two sends from each Beat")
+    finally:
+        together(*[beat.stop for beat in beats])
+    print(f"two Beats: {sends} sends, {sum(sends)} messages")

@@ -1,6 +1,7 @@
 """Q27, Result backend: the JSON stored in celery-task-meta-<id>, and its TTL."""
 
 import json
+import uuid
 
 import pytest
 
@@ -53,3 +54,20 @@ def test_failure_is_stored_with_the_exception(result_backend, module_redis):
                               "exc_message": ["unsupported operand type(s) for +: 'int' and 'str'"]}
     assert meta["traceback"].startswith("Traceback (most recent call last)")
     assert 3590 < ttl <= 3600
+
+
+def test_a_ready_result_is_cached_a_pending_one_is_read_again(result_backend, module_redis):
+    """AsyncResult keeps the meta once the state is ready; before that, each read is a GET."""
+    task_id = str(uuid.uuid4())
+    watched = result_backend.app.AsyncResult(task_id)
+    assert watched.state == "PENDING"  # one read: nothing stored yet, so nothing cached
+
+    sent = result_backend.invoice_total.apply_async(([1, 2],), task_id=task_id)
+    assert sent.get(timeout=20) == {"total": 3, "lines": 2}
+    # The same object, read again: a second GET, and now another answer. This is the race
+    # of `.state` followed by `.ready()` (or `.failed()` then `.ready()`): read state once.
+    assert watched.ready()
+
+    module_redis.client(1).delete(f"celery-task-meta-{task_id}")
+    assert (watched.state, watched.result) == ("SUCCESS", {"total": 3, "lines": 2})  # cached
+    assert result_backend.app.AsyncResult(task_id).state == "PENDING"  # a fresh object reads
