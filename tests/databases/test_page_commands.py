@@ -107,7 +107,8 @@ PARTS = ['!!! quote "What to say"', "## The full answer", "The usual version say
 def test_each_question_page_has_the_house_parts_and_a_short_answer(page):
     text = docs_pages.raw(page)
     positions = [text.find(part) for part in PARTS]
-    assert -1 not in positions and positions == sorted(positions), dict(zip(PARTS, positions, strict=True))
+    where = dict(zip(PARTS, positions, strict=True))
+    assert -1 not in positions and positions == sorted(positions), where
     box = re.search(r'!!! quote "What to say"\n((?:    .*\n|\n)+)', text)[1]
     words = len(box.split())
     print(f"{page}: What to say, {words} words")
