@@ -20,6 +20,8 @@ def postgres() -> PostgresServer:
     server = PostgresServer().start()
     print(f"private PostgreSQL on 127.0.0.1:{server.port}, ready in {server.started_in:.2f} s")
     yield server
+    cpu = server.cpu_seconds()
+    print(f"\nprivate PostgreSQL used {cpu:.1f} CPU-s" if cpu is not None else "")
     server.stop()
 
 

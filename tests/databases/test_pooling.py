@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from support.includes import write_include
+from support.waiting import wait_until
 
 OBSERVED: dict[str, str] = {}
 
@@ -50,7 +51,7 @@ def test_pool_size_plus_overflow_bounds_sessions_then_checkout_times_out(engine,
         with pytest.raises(exc.TimeoutError) as raised:
             pool.connect()
         waited = time.monotonic() - started
-        assert 0.5 <= waited < 3
+        assert 0.5 <= waited < 10  # the timeout, plus whatever a loaded machine adds
         message = str(raised.value).splitlines()[0]
         assert message.startswith("QueuePool limit of size 2 overflow 1 reached, connection "
                                   "timed out, timeout 0.50")
@@ -58,7 +59,9 @@ def test_pool_size_plus_overflow_bounds_sessions_then_checkout_times_out(engine,
                                f"{waited:.1f} s: *{message.split(' (Back')[0]}* |")
         for conn in held:
             conn.close()
-        assert server_sessions(engine, "pool-demo") == 2  # the overflow one was closed
+        # The overflow one was closed; its server process exits a moment after the close.
+        wait_until(lambda: server_sessions(engine, "pool-demo") == 2, 10,
+                   "the overflow session to end")
         OBSERVED["returned"] = ("| return all 3 | 2 sessions stay open in the pool, the "
                                 "overflow one is closed |")
     finally:

@@ -94,7 +94,7 @@ def test_indexes_cost_writes(engine):
     plain_s, plain_wal = best_of_three([])
     indexed_s, indexed_wal = best_of_three(["customer_id, day", "status", "day"])
     assert indexed_wal > 1.5 * plain_wal  # each index writes its own entries to the WAL
-    assert indexed_s > plain_s
+    # Times are reported, not asserted: on a shared machine they move with the load.
     write_include("q36-write-cost.md", "\n".join([
         "| Insert 10,000 rows into a table with | Time (best of 3) | Write-ahead log |",
         "|---|---|---|",

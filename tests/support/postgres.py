@@ -15,6 +15,12 @@ unix socket inside its own folder, never in /run/postgresql.
 initdb refuses to run as root, so as root the binaries run as the `postgres` user (Debian's
 postgresql package creates it) and the folder is created outside pytest's 0700 temp tree.
 Debian keeps the binaries in /usr/lib/postgresql/<major>/bin, off the PATH: both are looked up.
+
+Why not pytest-postgresql: its `postgresql_proc` runs `pg_ctl initdb` as the current user with
+no way to switch, and initdb refuses root, which is who runs the tests here and in CI; its data
+folder goes under pytest's temp tree, which another user cannot enter; its cluster lives inside
+a pytest fixture, where this class also serves a stack started outside one; and it adds
+mirakuru and port-for for what is, here, two subprocess calls and a free port.
 """
 
 from __future__ import annotations
@@ -147,6 +153,16 @@ class PostgresServer:
         with self.connect(autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(name)))
+
+    def cpu_seconds(self) -> float | None:
+        """CPU the server has used so far: the postmaster and its exited backends (Linux)."""
+        pid = self._postmaster_pid()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError, TypeError):
+            return None
+        ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
 
     # -- stopping -----------------------------------------------------------------------------
     def _postmaster_pid(self) -> int | None:
