@@ -213,6 +213,15 @@ def test_one_after_the_other_the_check_keeps_a_doctor_on_call(fresh):
         assert conn.execute(select(func.sum(doctors.c.on_call))).scalar_one() == 1
 
 
+def test_read_uncommitted_still_never_sees_uncommitted_data(fresh):
+    with (fresh.connect() as writer,
+          fresh.connect().execution_options(isolation_level="READ UNCOMMITTED") as reader):
+        write_balance(writer, 1, 0)  # not committed
+        assert read_balance(reader, 1) == 100  # no dirty read
+        writer.rollback()
+        reader.rollback()
+
+
 def test_main_prints_the_lost_update(database_url, capsys):
     isolation.main()
     assert capsys.readouterr().out == "balance after two withdrawals of 30 from 100: 70\n"

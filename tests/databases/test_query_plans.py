@@ -16,7 +16,7 @@ PLANS: list[tuple[str, str, dict]] = []
 def orders(engine):
     query_plans.create_orders(engine, ROWS)
     yield
-    if len(PLANS) == 7:
+    if len(PLANS) == 8:
         lines = ["| Query | Indexes on the table | Plan | Rows returned | Rows read and "
                  "thrown away | Blocks touched |", "|---|---|---|---|---|---|"]
         for query, indexes, s in PLANS:
@@ -28,9 +28,11 @@ def orders(engine):
         write_include("q36-plans.md", "\n".join(lines))
 
 
-def run(engine, query: str, indexes: list[str], label: str) -> dict:
+def run(engine, query: str, indexes: list[str], label: str, setting: str = "") -> dict:
     """Create exactly `indexes` (name: columns), analyze, explain `query`."""
     with engine.begin() as conn:
+        if setting:
+            conn.execute(text(f"SET LOCAL {setting}"))
         for name in ("orders_customer", "orders_customer_day", "orders_status"):
             conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
         for name, columns in indexes:
@@ -84,6 +86,17 @@ def test_the_planner_uses_an_index_only_when_it_is_selective(engine, status, row
             [("orders_status", "status")], "`(status)`")
     assert s["rows"] == rows
     assert s["scans"] == plan
+
+
+def test_forcing_the_index_for_a_common_value_touches_more_blocks(engine):
+    index = [("orders_status", "status")]
+    chosen = run(engine, "SELECT * FROM orders WHERE status = 'shipped'", index, "`(status)`")
+    forced = run(engine, "SELECT * FROM orders WHERE status = 'shipped'", index,
+                 "`(status)`, with `enable_seqscan = off`", "enable_seqscan = off")
+    assert "orders_status" in [name for _, name in forced["scans"]]
+    assert forced["rows"] == chosen["rows"] == 45_000
+    assert forced["blocks"] > chosen["blocks"]  # every table block, and the index's too
+    PLANS.remove(PLANS[-2])  # the chosen plan is already in the table
 
 
 def test_indexes_cost_writes(engine):
