@@ -72,6 +72,7 @@ def test_the_pages_show_commands():
     assert all(lines for _, _, lines in BLOCKS)
 
 
+@pytest.mark.slow  # a Python start per command, like tests/site/test_page_commands.py
 @pytest.mark.parametrize("page, line, lines", BLOCKS, ids=[f"{p}:{n}" for p, n, _ in BLOCKS])
 def test_the_block_runs_as_written(page, line, lines, postgres, guide):
     script = ["set -e"]
