@@ -148,8 +148,10 @@ def test_a_waiting_alter_table_queues_every_reader_behind_it(config, engine):
                    "the reader to queue behind the ALTER")
         long_reader.commit()
         alter.join(10)
+        assert not alter.is_alive()
+        migration.rollback()  # the ALTER's lock lasts until its transaction ends
         select.join(10)
-        migration.rollback()
+        assert not select.is_alive()
         reader.rollback()
     OBSERVED["queue"] = ("| `ALTER TABLE … ADD COLUMN` while a transaction that read the table "
                          "is still open | the ALTER waits for `AccessExclusiveLock` "
@@ -200,9 +202,9 @@ def test_create_index_locks(config, engine, concurrently, mode, writes_wait):
             write.join(10)
             assert not write.is_alive() and not isinstance(result[0], Exception)
         open_writer.commit()
+        write.join(10)  # a plain build finishes now, and lets the write through
+        writer.commit()  # CONCURRENTLY also waits for this transaction to end
         build.join(20)
-        write.join(10)
-        writer.commit()
     assert not build.is_alive() and not write.is_alive()
     with engine.connect() as conn:
         assert "customers_email" in {i["name"] for i in inspect(conn).get_indexes("customers")}
