@@ -276,4 +276,6 @@ def test_a_deadlock_victim_retried_by_run_in_transaction_completes(engine):
         thread.join(30)
     assert errors_seen == []
     assert balances(engine) == {1: 100, 2: 100}  # both transfers applied
-    assert sum(attempts.values()) == 3  # one ran once, the deadlock victim twice
+    # At least the first victim ran again. Under load its retry can lock its row again
+    # before the survivor wakes, deadlock once more, and make the survivor a victim too.
+    assert sum(attempts.values()) >= 3
