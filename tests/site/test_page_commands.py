@@ -80,8 +80,11 @@ pytestmark = pytest.mark.usefixtures("untraced_module")
 
 SHELL_LANGS = {"bash", "sh", "shell", "console"}
 CHECKS = {"native", "native-serve", "sandbox", "sandbox-serve", "compose", "dry-run", "install",
-          "none"}
-NEED_REASON = {"dry-run", "none"}
+          "delegated", "none"}
+# "delegated": run by another test, against a service this stack lacks (a private PostgreSQL
+# or RabbitMQ); its reason names that test file.
+NEED_REASON = {"dry-run", "delegated", "none"}
+DELEGATED_TO = re.compile(r"\b(tests/[\w/]+/test_\w+\.py)\b")
 COMPOSE = re.compile(r"^docker(?:\s+compose|-compose)\b")
 ASSIGNMENTS = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*)(.*)$", re.S)
 EXEC = re.compile(
@@ -230,7 +233,9 @@ def shown_blocks() -> tuple[Block, ...]:
 
 
 def try_it_pages() -> list[str]:
-    return [p for p in docs_pages.pages() if try_it_lines(docs_pages.raw(p))]
+    """Pages whose Try it this module runs (a delegated one runs in its section's test)."""
+    ours = {b.file for b in shown_blocks() if b.try_it and b.check != "delegated"}
+    return [p for p in docs_pages.pages() if try_it_lines(docs_pages.raw(p)) and p in ours]
 
 
 def try_it_section(page: str) -> str:
@@ -614,7 +619,7 @@ class Runs:
 
     def run_block(self, block: Block) -> None:
         check = block.check
-        if check in ("install", "none"):
+        if check in ("install", "delegated", "none"):
             return
         if check == "dry-run":
             for cmd in block.commands:
@@ -685,7 +690,7 @@ def runs(request, tmp_path_factory):
     runs = Runs(workdir, selected_blocks(request.session), clock)
     yield runs
     runs.close()
-    blocks = [b for b in shown_blocks() if b.id in runs.futures or b.check in ("install", "none")]
+    blocks = [b for b in shown_blocks() if b.id in runs.futures or b.check in ("install", "delegated", "none")]
     kinds = {kind: sum(b.check == kind for b in blocks) for kind in sorted(CHECKS)}
     commands = [c for b in blocks for c in b.commands]
     clock(f"{len(commands)} commands in {len(blocks)} blocks, by declared check: "
@@ -718,6 +723,11 @@ def test_block(block, runs):
         assert block.reason, f"{block.id}: data-check={block.check!r} needs a data-reason"
     if block.check == "none":
         print(f"not run: {block.id}: {block.reason}")
+        return
+    if block.check == "delegated":
+        test = DELEGATED_TO.search(block.reason)
+        assert test and (ROOT / test[1]).is_file(), (
+            f"{block.id}: a delegated block's data-reason names the test that runs it")
         return
     if block.check == "install":
         assert [c.text for c in block.commands] == [install_line.line()], (
