@@ -79,6 +79,8 @@ EXEC = re.compile(
     r"(?P<service>[a-z0-9][-a-z0-9_]*)\s+(?P<inner>.+)$", re.S)
 NOT_HERE = {  # commands that need something this machine doesn't have
     r"(localhost|127\.0\.0\.1):8025": "needs Mailpit's API, which has no native stand-in",
+    # Never the machine's own RabbitMQ: the broker tests start a private node instead.
+    r"amqp://\S*@(localhost|127\.0\.0\.1):5672\b": "needs a RabbitMQ on localhost:5672",
     r"^git\s+clone\b": "needs the network",
     r"^(sudo\s+)?(apt|apt-get|brew)\b": "installs system packages",
     r"^(pip|pip3|python3? -m pip)\s+install\b": "installs packages",
@@ -217,7 +219,8 @@ class Runner:
     def classify(self, cmd: Command) -> None:
         _, rest = split_assignments(cmd.text)
         for pattern, reason in NOT_HERE.items():
-            if re.search(pattern, cmd.text if "8025" in pattern else rest):
+            # An address counts anywhere on the line, variable assignments included.
+            if re.search(pattern, cmd.text if re.search(r":\d+", pattern) else rest):
                 cmd.kind, cmd.mode, cmd.reason = "not-run", "not run", reason
                 return
         cmd.mode = "native"
@@ -516,6 +519,10 @@ def test_only_documented_values_are_rewritten(shown, runs, tmp_path):
      "celery -A celery_app inspect stats"),
     ("curl -s http://localhost:8025/api/v1/messages", "not-run", "not run", "", ""),
     ("git clone https://example.org/guide.git", "not-run", "not run", "", ""),
+    ("CELERY_BROKER_URL=amqp://guest:guest@localhost:5672// celery -A celery_app worker",
+     "not-run", "not run", "", ""),
+    ("docker compose --profile rabbitmq logs worker-rabbitmq --tail 5", "compose", "validated",
+     "", ""),
 ])
 def test_commands_are_classified(shown, kind, mode, service, how, tmp_path):
     cmd = Command("p.md", 1, shown)
