@@ -40,6 +40,9 @@ app.conf.broker_transport_options = {
     "visibility_timeout": 3,
     "unacked_restore_interval": 0.25,  # look for overdue messages every 0.25 s
     "unacked_restore_throttle": 1,
+    # A worker killed in the middle of a sweep leaves the sweep's lock behind; no
+    # other worker restores anything until it expires (300 s by default).
+    "unacked_mutex_expire": 5,
 }
 # --8<-- [end:app]
 
