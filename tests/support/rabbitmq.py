@@ -28,6 +28,17 @@ USER = "rabbitmq"
 READY_S = 120  # a bound: about 4 s on an idle 2-core machine, 45 s seen on a loaded one
 
 
+def as_rabbitmq() -> dict:
+    """Popen arguments that run a program as the rabbitmq user (root switches to it; that
+    user itself runs as is; anyone else can't run Debian's server)."""
+    if os.geteuid() == 0:
+        return {"user": USER, "group": USER}
+    if os.geteuid() == pwd.getpwnam(USER).pw_uid:
+        return {}
+    raise RuntimeError("the RabbitMQ node runs as the rabbitmq user: run the tests as root "
+                       "(as .ci/run does) or as rabbitmq")
+
+
 class RabbitMQ:
     """`start()`, `url()`, `restart()`, `stop()`, and the queues' state through rabbitmqctl."""
 
@@ -83,9 +94,10 @@ class RabbitMQ:
         (w / "rabbitmq.conf").write_text("\n".join(conf) + "\n")
         advanced = f"{{channel_tick_interval, {self.tick_ms}}}" if self.tick_ms else ""
         (w / "advanced.config").write_text(f"[{{rabbit, [{advanced}]}}].\n")
-        user = pwd.getpwnam(USER)
-        for path in [w, *w.rglob("*")]:
-            os.chown(path, user.pw_uid, user.pw_gid)
+        if os.geteuid() == 0:  # hand the folder to the user the node runs as
+            user = pwd.getpwnam(USER)
+            for path in [w, *w.rglob("*")]:
+                os.chown(path, user.pw_uid, user.pw_gid)
 
     def start(self) -> "RabbitMQ":
         if not SERVER.exists():
@@ -96,7 +108,7 @@ class RabbitMQ:
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
                 [str(SERVER)], cwd=self.workdir, env=self.env(), stdout=out,
-                stderr=subprocess.STDOUT, user=USER, group=USER, start_new_session=True)
+                stderr=subprocess.STDOUT, start_new_session=True, **as_rabbitmq())
         try:
             wait_until(self._accepting, READY_S, f"RabbitMQ node {self.name} on {self.port}")
         except BaseException:
@@ -154,9 +166,9 @@ class RabbitMQ:
     # -- state --------------------------------------------------------------------------------
     def ctl(self, *args: str, timeout: float = 30) -> str:
         """`rabbitmqctl -n <this node> …`, as the rabbitmq user, with this node's cookie."""
-        out = subprocess.run([str(CTL), "-n", self.name, *args], env=self.env(), user=USER,
-                             group=USER, cwd=self.workdir, capture_output=True, text=True,
-                             timeout=timeout)
+        out = subprocess.run([str(CTL), "-n", self.name, *args], env=self.env(),
+                             cwd=self.workdir, capture_output=True, text=True, timeout=timeout,
+                             **as_rabbitmq())
         if out.returncode != 0:
             raise RuntimeError(f"rabbitmqctl {' '.join(args)} exited {out.returncode}:\n"
                                f"{out.stdout}{out.stderr}")
