@@ -265,3 +265,47 @@ def test_postgres_is_unpublished_healthchecked_on_a_volume_and_named_by_the_apps
         if "build" in services[name]:
             assert services[name]["environment"]["DATABASE_URL"] == url + env["POSTGRES_DB"]
     assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+# -- the opt-in rabbitmq profile (Q34) -------------------------------------------------------
+@pytest.fixture(scope="module")
+def with_rabbitmq() -> dict:
+    """The model with the profile on, as `docker compose --profile rabbitmq …` sees it."""
+    return resolved(COMPOSE_PROFILES="rabbitmq")
+
+
+def test_the_rabbitmq_profile_is_opt_in(config, with_rabbitmq):
+    added = set(with_rabbitmq["services"]) - set(config["services"])
+    assert added == {"rabbitmq", "worker-rabbitmq"}
+    for name in added:
+        assert with_rabbitmq["services"][name]["profiles"] == ["rabbitmq"]
+
+
+def test_the_rabbitmq_profile_publishes_only_its_ui_on_127_0_0_1(with_rabbitmq):
+    assert public_ports(with_rabbitmq) == []
+    ports = with_rabbitmq["services"]["rabbitmq"]["ports"]
+    assert [(p["host_ip"], int(p["published"]), p["target"]) for p in ports] == [
+        ("127.0.0.1", 15672, 15672)]  # the management UI; AMQP stays inside the network
+    assert not with_rabbitmq["services"]["worker-rabbitmq"].get("ports")
+
+
+def test_the_rabbitmq_worker_is_the_worker_on_another_broker(with_rabbitmq):
+    services = with_rabbitmq["services"]
+    worker, other = services["worker"], services["worker-rabbitmq"]
+    assert other["command"] == worker["command"]
+    env, other_env = worker["environment"], other["environment"]
+    assert {k for k in env.keys() | other_env.keys() if env.get(k) != other_env.get(k)} == {
+        "CELERY_BROKER_URL"}
+    assert other_env["CELERY_BROKER_URL"] == "amqp://guest:guest@rabbitmq:5672//"
+    for needed in ("rabbitmq", "redis", "mailpit"):
+        assert other["depends_on"][needed]["condition"] == "service_healthy"
+    assert seconds(other["stop_grace_period"]) > float(option(other["command"], "--time-limit"))
+    assert other["healthcheck"]["test"] == worker["healthcheck"]["test"]
+
+
+def test_the_rabbitmq_node_is_healthchecked_unprivileged_and_keeps_its_data(with_rabbitmq):
+    node = with_rabbitmq["services"]["rabbitmq"]
+    assert node["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL")
+    assert str(node.get("user", "")).split(":")[0] not in ("", "root", "0")
+    # The data directory is named after the node, rabbit@<hostname>: a fixed hostname.
+    assert node["hostname"] == "rabbitmq"
+    assert mounts(node) == {"/var/lib/rabbitmq": "rabbitmq-data"}

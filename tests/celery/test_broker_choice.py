@@ -1,0 +1,479 @@
+"""examples/celery/broker_choice.py (and celery_app.py): the same tasks on Redis and on RabbitMQ.
+
+One private RabbitMQ node (support.rabbitmq) and the module's own Redis. Each test runs
+once per broker, with the same example code, real workers and Redis as the result
+backend in both cases; only CELERY_BROKER_URL differs. What the tests observe is the page's
+matrix, docs/_includes/q34-matrix.md: the last test checks the committed file against this
+run (timings aside), and `UPDATE_Q34=1` rewrites it.
+"""
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import celery.exceptions
+import pytest
+from kombu import Connection
+
+from celery import Celery, chord
+from support import celery_procs, docs_pages
+from support.celery_procs import EXAMPLES
+from support.proofs import never
+from support.rabbitmq import RabbitMQ
+from support.redis_server import RedisServer
+from support.sandbox import Clock, NativeStack
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+
+BROKERS = ["redis", "rabbitmq"]
+QUEUE = "prioritized"  # broker_choice's default queue
+VISIBILITY_TIMEOUT = 3  # broker_choice.py's Redis setting, in seconds
+CONSUMER_TIMEOUT_MS = 3000  # the private node's rabbitmq.conf: the same 3 s
+TICK_MS = 500  # how often the node's channels check it (an advanced setting)
+INCLUDES = Path(__file__).parents[2] / "docs" / "_includes"
+MATRIX, NODE_NOTE = INCLUDES / "q34-matrix.md", INCLUDES / "q34-node.md"
+OBSERVED: dict[str, dict[str, str]] = {}  # behaviour -> broker -> what was seen
+NODE: dict[str, object] = {}  # the private node: version, defaults, start time
+RABBIT_LIB = Path("/usr/lib/rabbitmq/lib")
+
+
+def observe(row: str, broker: str, outcome: str) -> None:
+    OBSERVED.setdefault(row, {})[broker] = outcome
+    print(f"[{broker}] {row}: {outcome}")
+
+
+class Side:
+    """One broker's half of the comparison: its URL, a client app and the workers on it."""
+
+    def __init__(self, broker: str, url: str, results: RedisServer, base_env: dict,
+                 workdir: Path):
+        self.broker, self.url, self.results, self.workdir = broker, url, results, workdir
+        self.media = workdir / "media"
+        self.media.mkdir(parents=True)
+        for sample in (EXAMPLES / "sample_media").iterdir():
+            shutil.copy(sample, self.media / sample.name)
+        self.env = {**base_env, "CELERY_BROKER_URL": url,
+                    "CELERY_RESULT_BACKEND": results.url(1), "MEDIA_DIR": str(self.media)}
+        # A producer as the API is one: celeryconfig (routes included) on this broker.
+        # Celery lets CELERY_BROKER_URL in os.environ override a URL given in code; the
+        # read/write URLs and backend_cls pin this client to its own broker and backend.
+        self.client = Celery("client")
+        self.client.config_from_object("celeryconfig")
+        self.client.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
+        self.client.backend_cls = results.url(1)
+        self.procs: dict[str, celery_procs.Proc] = {}
+
+    def worker(self, app: str, *args: str, name: str) -> celery_procs.Proc:
+        log = self.workdir / f"{name}.log"
+        proc = celery_procs.Proc(
+            [celery_procs.CELERY, "-A", app, "worker", "-n", f"{name}@%h", "--loglevel=info",
+             *celery_procs.QUICK, *args], self.env, log).start()
+        self.procs[name] = proc
+        return proc.ready(r"ready\.")
+
+    def send(self, task, *args, **options):
+        """Publish a broker_choice task on this broker through the example app itself, whose
+        settings declare its queue (x-max-priority on RabbitMQ); no result is kept."""
+        with task.app.connection_for_write(self.url) as conn:
+            return task.apply_async(args, connection=conn, ignore_result=True, **options)
+
+    def ready(self, queue: str) -> int:
+        """Messages waiting in `queue` (RabbitMQ: a passive declare, which changes nothing)."""
+        with Connection(self.url) as conn:
+            return conn.default_channel.queue_declare(queue, passive=True).message_count
+
+    def purge(self, queue: str) -> None:
+        with Connection(self.url) as conn:
+            conn.default_channel.queue_purge(queue)
+
+    def runs(self, tag: str) -> list[dict]:
+        return [json.loads(r) for r in self.results.client(1).lrange(f"runs:{tag}", 0, -1)]
+
+    def close(self) -> None:
+        for proc in self.procs.values():
+            if proc.proc and proc.proc.poll() is None:
+                proc.proc.terminate()
+        for proc in self.procs.values():
+            proc.stop()
+        self.client.close()
+
+
+@pytest.fixture(scope="session")
+def rabbit():
+    node = RabbitMQ(consumer_timeout_ms=CONSUMER_TIMEOUT_MS, tick_ms=TICK_MS).start()
+    print(f"private RabbitMQ node {node.name} accepted AMQP {node.started_in:.1f} s after start")
+    NODE["started_in"] = node.started_in
+    yield node
+    node.stop()
+
+
+@pytest.fixture(scope="module")
+def sides(module_redis, rabbit, example_env, smtp, tmp_path_factory):
+    made = {
+        "redis": Side("redis", module_redis.url(0), module_redis, example_env,
+                      tmp_path_factory.mktemp("on-redis")),
+        "rabbitmq": Side("rabbitmq", rabbit.url(), module_redis, example_env,
+                         tmp_path_factory.mktemp("on-rabbitmq")),
+    }
+    yield made
+    for side in made.values():
+        side.close()
+
+
+# -- the node's own settings -------------------------------------------------------------------
+
+def test_consumer_timeout_is_checked_on_the_channel_tick(rabbit):
+    """RabbitMQ's defaults, from the installed rabbit.app, and what the private node runs."""
+    [app_file] = RABBIT_LIB.glob("rabbitmq_server-*/plugins/rabbit-*/ebin/rabbit.app")
+    defaults = {key: int(ms) for key, ms in re.findall(
+        r"\{(consumer_timeout|channel_tick_interval),\s*(\d+)\}", app_file.read_text())}
+    assert defaults == {"consumer_timeout": 1800000, "channel_tick_interval": 60000}
+    live = rabbit.ctl("eval", "{application:get_env(rabbit, consumer_timeout), "
+                              "application:get_env(rabbit, channel_tick_interval)}.")
+    assert live.split() == [f"{{{{ok,{CONSUMER_TIMEOUT_MS}}},{{ok,{TICK_MS}}}}}"]
+    version = app_file.parent.parent.name.removeprefix("rabbit-")
+    NODE.update(version=version, **defaults)
+
+
+# -- the same tasks, unchanged --------------------------------------------------------------
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_the_q26_tasks_and_a_chord_run_unchanged(broker, sides, smtp):
+    side = sides[broker]
+    old = side.media / "old-upload.jpg"
+    old.write_bytes(b"stale")
+    forty_days_ago = time.time() - 40 * 86400
+    os.utime(old, (forty_days_ago, forty_days_ago))
+    worker = side.worker("celery_app", "-Q", "celery,emails,images", "-c", "2", name="q26")
+    client = side.client
+    to = f"{broker}@example.com"
+
+    mail = client.send_task("celery_app.send_email", [to, f"On {broker}", "Same task."])
+    assert mail.get(timeout=30)["status"] == "sent"
+    [message] = smtp.wait_for(to)
+    assert message["Subject"] == f"On {broker}"
+    # A chord: both resizes, then the cleanup once both are done (its state is kept in the
+    # Redis result backend, whichever broker carried the messages).
+    resize = [client.signature("celery_app.process_image", ("sample.jpg", 400)),
+              client.signature("celery_app.process_image", ("logo.png", 64))]
+    done = chord(resize)(client.signature("celery_app.cleanup_old_files", (30,), immutable=True))
+    assert done.get(timeout=30) == 1  # the 40-day-old upload, nothing else
+    assert not old.exists() and (side.media / "resized" / "sample.jpg").is_file()
+    header = done.parent.get(timeout=10)
+    assert header == [{"output": "resized/sample.jpg", "size": [400, 267]},
+                      {"output": "resized/logo.png", "size": header[1]["size"]}]
+    queues = sorted(set(re.findall(r"\.> (\w+) +exchange=", worker.log)))
+    assert queues == ["celery", "emails", "images"]
+    observe("same", broker, f"mail sent; chord of 2 resizes + cleanup: SUCCESS "
+                            f"(deleted {done.result}); queues {', '.join(queues)}")
+    worker.stop()
+
+
+# -- priorities -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_priority_runs_in_opposite_directions(broker, sides):
+
+    side = sides[broker]
+    # As the page's Try it does it: 9, 5, 0 and none, in this order; no worker yet.
+    queued = subprocess.run([sys.executable, "broker_choice.py"], cwd=EXAMPLES, env=side.env,
+                            capture_output=True, text=True, timeout=60)
+    assert queued.returncode == 0, queued.stderr
+    worker = side.worker("broker_choice", "-c", "1", name="w1")
+    order = wait_until(lambda: len(ran := re.findall(r": ran (\w+)", worker.log)) == 4 and ran,
+                       30, "the four reports")
+    expected = {"redis": ["p0", "none", "p5", "p9"], "rabbitmq": ["p9", "p5", "p0", "none"]}
+    assert order == expected[broker]
+    observe("priority", broker, "sent 9, 5, 0, none; ran " + ", ".join(order))
+
+
+# -- kill -9 of the worker running an acks-late task ---------------------------------------------
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_kill_9_of_the_worker_mid_task(broker, sides):
+    import broker_choice
+
+    side = sides[broker]
+    w1 = side.procs["w1"]
+    tag = f"job-{broker}"
+    side.send(broker_choice.long_job, tag, 1.0)
+    wait_until(lambda: side.runs(tag), 15, "the job to start on w1")
+    os.killpg(w1.proc.pid, signal.SIGKILL)  # the whole worker: main process and children
+    w1.proc.wait(5)
+    killed_at = time.monotonic()
+    if broker == "redis":
+        db = side.results.client(0)
+        parked = lambda: db.hlen("unacked") == 1 and db.llen(QUEUE) == 0  # noqa: E731
+        assert parked()
+        # Nobody is left to restore it: it stays parked for as long as no worker runs.
+        never(lambda: not parked(), 1, "the message leaving `unacked` with no worker")
+        where = "parked in `unacked`, queue empty, with no worker"
+    else:
+        # The connection dropped with the process: the broker requeues at once.
+        wait_until(lambda: side.ready(QUEUE) == 1, 10, "the message back in the queue")
+        where = f"back in the queue {time.monotonic() - killed_at:.1f} s after the kill"
+    side.worker("broker_choice", "-c", "1", name="w2")
+    wait_until(lambda: len(side.runs(tag)) == 2, 45, "the job to run again on w2")
+    first, second = side.runs(tag)
+    assert first["worker"].startswith("w1@") and second["worker"].startswith("w2@")
+    assert (first["redelivered"], second["redelivered"]) == (False, True)
+    after = second["at"] - first["at"]
+    if broker == "redis":
+        assert after >= VISIBILITY_TIMEOUT  # not one moment before the visibility timeout
+        where += f"; ran again on a new worker {after:.1f} s after the first run"
+    else:
+        where += "; ran again as soon as a new worker consumed"
+    observe("kill", broker, f"{where} (redelivered={second['redelivered']})")
+
+
+# -- redelivery of a message held unacked: a long countdown ---------------------------------------
+
+@pytest.mark.parametrize("broker", BROKERS)
+def test_a_countdown_longer_than_the_timeout(broker, sides):
+    import broker_choice
+
+    side = sides[broker]
+    worker = side.procs["w2"]
+    tag = f"late-{broker}"
+    sent = time.time()
+    late = side.send(broker_choice.remind, tag, countdown=4.5)
+    received = f"remind[{late.id}] received"
+    if broker == "redis":
+        wait_until(lambda: len(side.runs(tag)) == 2, 45, "both copies of the reminder to run")
+        assert worker.log.count(received) == 2  # delivered again after 3 s, held again
+        assert all(run["at"] - sent >= 4.5 for run in side.runs(tag))  # neither before the ETA
+        observe("countdown", broker, "received twice, ran twice at the ETA")
+        return
+    # RabbitMQ closes the channel of a consumer that holds a delivery unacked for longer
+    # than consumer_timeout, and this Celery stops the worker on that error.
+    code = wait_until(lambda: worker.proc.poll() is not None and (worker.proc.returncode,),
+                      30, "the worker to stop")
+    error = re.search(r"Unrecoverable error: (PreconditionFailed)\(406, 'PRECONDITION_FAILED - "
+                      r"delivery acknowledgement on channel \d+ timed out", worker.log)
+    assert error, worker.log[-3000:]
+    assert worker.log.count(received) == 1 and side.runs(tag) == []  # held, never run
+    wait_until(lambda: side.ready(QUEUE) == 1, 10, "the message back in the queue")
+    side.purge(QUEUE)  # or the next worker on this queue meets the same fate
+    observe("countdown", broker, f"received once, never ran: channel closed at the timeout, "
+                                 f"worker stopped ({error[1]}, exit {code[0]}); "
+                                 f"message back in the queue")
+
+
+# -- the page's Try it, against this node -------------------------------------------------------
+
+PAGE = "celery/q34-redis-or-rabbitmq.md"
+SHOWN_URL = "amqp://guest:guest@localhost:5672//"  # a reader's RabbitMQ, never this machine's
+
+
+def test_the_pages_rabbitmq_commands_run_as_written(sides, rabbit):
+    """The page's Try it lines on RabbitMQ, each block in order, with only the address
+    changed to this node (tests/site/test_page_commands.py never runs them: it would reach the
+    machine's own RabbitMQ). A worker line runs until its block ends."""
+    side = sides["rabbitmq"]
+    blocks = [[line for line in fence.body.splitlines() if SHOWN_URL in line]
+              for fence in docs_pages.fences(docs_pages.expanded(PAGE), PAGE)
+              if fence.lang == "bash"]
+    blocks = [block for block in blocks if block]
+    assert [len(block) for block in blocks] == [2, 2]
+    # A reader's shell with the virtualenv active: its `celery` and `python` first on PATH.
+    venv_bin = Path(celery_procs.CELERY).parent
+    env = {**side.env, "CELERY_RESULT_BACKEND": side.results.url(1),
+           "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for n, block in enumerate(blocks):
+        running = []
+        try:
+            for i, line in enumerate(block):
+                command = line.replace(SHOWN_URL, rabbit.url() + "/")
+                if " worker " in command:
+                    log = side.workdir / f"page-{n}-{i}.log"
+                    proc = celery_procs.Proc(["bash", "-c", command], env, log)
+                    running.append(proc.start().ready(r"ready\."))
+                else:
+                    out = subprocess.run(["bash", "-c", command], cwd=EXAMPLES, env=env,
+                                         capture_output=True, text=True, timeout=60)
+                    assert out.returncode == 0, f"{line}\n{out.stdout}{out.stderr}"
+            if n == 0:  # the worker runs the cleanup that `celery call` sent
+                running[0].wait_for_log(r"cleanup_old_files\[[-0-9a-f]+\] succeeded", 30)
+            else:  # the four reports, queued before the worker started: 9 first
+                ran = wait_until(lambda w=running[0]: len(r := re.findall(r": ran (\w+)", w.log))
+                                 == 4 and r, 30, "the four reports")
+                assert ran == ["p9", "p5", "p0", "none"]
+        finally:
+            for proc in running:
+                proc.stop()
+
+
+# -- durability: what a broker restart keeps ----------------------------------------------------
+
+def take_ids(url: str, queue: str) -> list[str]:
+    """Take every message from `queue` (no worker involved): their task ids, oldest first."""
+    with Connection(url) as conn:
+        channel, ids = conn.default_channel, []
+        while (message := channel.basic_get(queue=queue, no_ack=True)) is not None:
+            ids.append(message.headers["id"])
+        return ids
+
+
+@pytest.mark.parametrize("broker", ["redis-aof-off", "redis-aof-on", "rabbitmq"])
+def test_what_a_broker_restart_keeps(broker, sides, rabbit, tmp_path):
+    import broker_choice
+
+    redis = None
+    if broker.startswith("redis"):
+        redis = RedisServer(tmp_path, appendonly=broker.endswith("on")).start()
+        url = redis.url(0)
+    else:
+        url = rabbit.url()
+    try:
+        with broker_choice.app.connection_for_write(url) as conn:
+            persistent = [broker_choice.report.apply_async(
+                (f"p{i}",), queue="parked", connection=conn, ignore_result=True).id
+                for i in range(3)]
+            # Celery's default is delivery_mode 2 (persistent); 1 asks for a transient one.
+            transient = broker_choice.report.apply_async(
+                ("t",), queue="parked", connection=conn, ignore_result=True, delivery_mode=1).id
+        if redis:
+            redis.restart()  # kill -9, then the same port and folder
+        else:
+            # Celery declared the queue durable (its default), and all four are in it.
+            assert rabbit.queues("durable", "messages_ready")["parked"] == {
+                "durable": "true", "messages_ready": "4"}
+            rabbit.restart()  # a clean stop and start of the node, data kept
+        kept = take_ids(url, "parked")
+    finally:
+        if redis:
+            redis.stop()
+    expected = {"redis-aof-off": [], "redis-aof-on": [*persistent, transient],
+                "rabbitmq": persistent}
+    assert sorted(kept) == sorted(expected[broker])
+    name = {"redis-aof-off": "redis", "redis-aof-on": "redis-aof", "rabbitmq": "rabbitmq"}[broker]
+    observe("restart", name, f"{len(set(kept) & set(persistent))} of 3 persistent, "
+                             f"{int(transient in kept)} of 1 transient")
+
+
+# -- rpc://: results for the sender only -------------------------------------------------------
+
+def test_rpc_results_reach_only_the_client_that_sent_the_task(sides, rabbit):
+    side = sides["rabbitmq"]
+    side.env = {**side.env, "CELERY_RESULT_BACKEND": "rpc://"}
+    side.worker("broker_choice", "-c", "1", name="rpc")
+
+    def client(name: str) -> Celery:
+        app = Celery(name)
+        app.conf.update(broker_url=rabbit.url(), broker_read_url=rabbit.url(),
+                        broker_write_url=rabbit.url(), task_default_queue=QUEUE,
+                        task_queue_max_priority=9)
+        app.backend_cls = "rpc://"
+        return app
+
+    sender, other = client("sender"), client("other")
+    try:
+        result = sender.send_task("broker_choice.report", ["via rpc"])
+        assert result.get(timeout=20) == "via rpc"
+        # Another process that knows the id: the reply went to the sender's queue.
+        elsewhere = other.AsyncResult(result.id)
+        assert elsewhere.state == "PENDING"
+        with pytest.raises(celery.exceptions.TimeoutError):
+            elsewhere.get(timeout=2)
+    finally:
+        for app in (sender, other):
+            with contextlib.suppress(Exception):  # its reply consumer's own connection
+                app.backend.result_consumer.stop()
+            app.close()
+
+
+# -- the sandbox's profile, natively ----------------------------------------------------------
+
+def test_the_sandbox_rabbitmq_worker_runs_natively(rabbit, module_redis, smtp, tmp_path):
+    """docker-compose.yml's `worker-rabbitmq` (profile rabbitmq): its own command, environment
+    and healthcheck, run by support.sandbox.NativeStack, with this node standing for the
+    `rabbitmq` service as the private Redis and SMTP server stand for `redis` and `mailpit`."""
+    clock = Clock("the rabbitmq profile's worker, run natively")
+    stack = NativeStack(tmp_path, module_redis.port, smtp.port, clock,
+                        COMPOSE_PROFILES="rabbitmq")
+    stack.endpoints["rabbitmq"] = {5672: rabbit.port}
+    assert "worker-rabbitmq" in stack.python_services()
+    env = stack.env("worker-rabbitmq")
+    assert env["CELERY_BROKER_URL"] == f"amqp://127.0.0.1:{rabbit.port}//"
+    try:
+        stack.start("worker-rabbitmq")
+        ping = stack.wait_healthy("worker-rabbitmq")  # celery inspect ping, over AMQP
+        assert f"celery@{stack.hostname}: OK" in ping.stdout
+        client = Celery("sandbox-client")
+        client.config_from_object("celeryconfig")
+        client.conf.update(broker_url=rabbit.url(), broker_read_url=rabbit.url(),
+                           broker_write_url=rabbit.url())
+        client.backend_cls = env["CELERY_RESULT_BACKEND"]
+        try:
+            sent = client.send_task("celery_app.send_email",
+                                    ["sandbox@example.com", "Via RabbitMQ", "Hi"])
+            assert sent.get(timeout=30)["status"] == "sent"
+        finally:
+            client.close()
+        [mail] = smtp.wait_for("sandbox@example.com")
+        assert mail["Subject"] == "Via RabbitMQ"
+        clock("step passed: worker-rabbitmq answered ping and sent a mail queued on RabbitMQ")
+    finally:
+        stack.stop()
+
+
+def test_kombu_brings_py_amqp_with_it():
+    """`pip install "celery[redis]"` is enough for RabbitMQ too: kombu requires py-amqp."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    requires = {Requirement(r).name for r in metadata.requires("kombu") or []
+                if "extra ==" not in r}
+    assert "amqp" in requires
+    assert "kombu" in {Requirement(r).name for r in metadata.requires("celery")
+                       if "extra ==" not in r}
+
+
+ROWS = {
+    "same": "Q26 tasks + a chord, unchanged",
+    "priority": "Priority 9, 5, 0, none queued, then one worker",
+    "kill": "`kill -9` of the worker mid-task (acks late)",
+    "countdown": "Countdown 4.5 s, timeout 3 s",
+    "restart": "3 persistent + 1 transient message queued, broker restarted",
+}
+
+
+def generated() -> dict[Path, str]:
+    """The page's two includes, from what this module's tests observed."""
+    lines = ["| Behaviour | Redis | RabbitMQ |", "|---|---|---|"]
+    for row, title in ROWS.items():
+        seen = OBSERVED[row]
+        redis = seen["redis"] + (f"; with AOF: {seen['redis-aof']}" if "redis-aof" in seen else "")
+        lines.append(f"| {title} | {redis} | {seen['rabbitmq']} |")
+    note = (f"RabbitMQ {NODE['version']}: `consumer_timeout` defaults to "
+            f"{NODE['consumer_timeout'] // 60000} minutes, and each channel checks it every "
+            f"`channel_tick_interval`, {NODE['channel_tick_interval'] // 1000} s by default "
+            f"(both read from the installed `rabbit.app`). The tests' node runs with "
+            f"{CONSUMER_TIMEOUT_MS / 1000:g} s and {TICK_MS / 1000:g} s; it accepted AMQP "
+            f"{NODE['started_in']:.1f} s after it was started, on the run that wrote this.\n")
+    return {MATRIX: "\n".join(lines) + "\n", NODE_NOTE: note}
+
+
+def masked(text: str) -> str:
+    """Timings vary from run to run; everything else must not."""
+    return re.sub(r"\d+\.\d+", "N.N", text)
+
+
+def test_the_page_shows_what_these_tests_saw():
+    """Runs last: the committed includes say what this run saw, timings aside.
+    `UPDATE_Q34=1` writes this run's figures into them."""
+    if not (all(set(BROKERS) <= set(OBSERVED.get(row, ())) for row in ROWS) and "version" in NODE):
+        pytest.skip("needs the whole module: run tests/celery/test_broker_choice.py alone")
+    for path, text in generated().items():
+        if os.environ.get("UPDATE_Q34"):
+            path.write_text(text)
+        assert masked(path.read_text()) == masked(text), f"{path.name}: UPDATE_Q34=1 regenerates it"
