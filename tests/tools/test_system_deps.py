@@ -8,6 +8,7 @@ what is under test is which packages the script asks for, and when.
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -25,15 +26,20 @@ echo "$*" >> "{log}"
 if [ "$1" = install ]; then
   for arg in "$@"; do
     case "$arg" in -*|install) ;; *) printf '#!/bin/sh\\n' > "{bin}/$(prog "$arg")"
-                                      chmod +x "{bin}/$(prog "$arg")" ;; esac
+                                      {chmod} +x "{bin}/$(prog "$arg")" ;; esac
   done
 fi
 """
 
 
 @pytest.fixture
-def bare(tmp_path) -> tuple[Path, Path]:
-    """A bin folder with only what the script itself runs, plus a logging apt-get."""
+def bare() -> tuple[Path, Path]:
+    """A bin folder with only what the script itself runs, plus a logging apt-get.
+
+    In a folder of its own that any user can read: one test runs the script as nobody.
+    """
+    tmp_path = Path(tempfile.mkdtemp(prefix="system-deps-"))
+    tmp_path.chmod(0o755)
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     for tool in ("bash", "env", "id"):
@@ -41,16 +47,19 @@ def bare(tmp_path) -> tuple[Path, Path]:
     log = tmp_path / "apt.log"
     cases = "\n".join(f"    {pkg}) echo {prog} ;;" for pkg, prog in PROGRAM.items())
     prog = f"prog() {{\n  case $1 in\n{cases}\n  esac\n}}\n"
-    script = FAKE_APT.format(log=log, bin=bin_).replace("\n", "\n" + prog, 1)
+    script = FAKE_APT.format(log=log, bin=bin_, chmod=shutil.which("chmod"))
+    script = script.replace("\n", "\n" + prog, 1)  # the function, right after the #! line
     (bin_ / "apt-get").write_text(script)
     (bin_ / "apt-get").chmod(0o755)
-    return bin_, log
+    yield bin_, log
+    shutil.rmtree(tmp_path)
 
 
 def run(bin_: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess:
     argv = [str(SCRIPT), *args]
     if user:
-        argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+        argv = [shutil.which("setpriv"), f"--reuid={user}", f"--regid={user}",
+                "--clear-groups", *argv]
     return subprocess.run(argv, env={"PATH": str(bin_)}, capture_output=True, text=True,
                           timeout=30, stdin=subprocess.DEVNULL)
 
@@ -84,12 +93,12 @@ def test_as_root_it_updates_once_installs_what_is_missing_then_does_nothing(bare
                     reason="needs root to drop to another user")
 def test_without_root_it_stops_at_once_naming_the_command(bare):
     bin_, log = bare
-    bin_.parent.chmod(0o755)
     start = time.monotonic()
     out = run(bin_, user="65534")
     assert time.monotonic() - start < 5
     assert out.returncode == 1
-    assert out.stderr == f"missing system packages; run: sudo apt-get install {' '.join(EVERYTHING)}\n"
+    command = f"sudo apt-get install {' '.join(EVERYTHING)}"
+    assert out.stderr == f"missing system packages; run: {command}\n"
     assert not log.exists()
 
 
