@@ -114,7 +114,9 @@ def _cache_dir() -> Path:
 
 def _material_assets(config) -> tuple[str, str]:
     """Material's mermaid theme CSS (from its bundle) and its main stylesheet."""
-    assets = Path(config.theme.dirs[0]) / "assets"
+    import material  # theme.dirs[0] is the override folder (custom_dir), not Material's
+
+    assets = Path(material.__file__).parent / "templates" / "assets"
     bundle = next((assets / "javascripts").glob("bundle.*.min.js")).read_text()
     name = re.search(r"themeCSS:(\w+)", bundle)
     css = name and re.search(rf'[\s,;]{re.escape(name[1])}="((?:[^"\\]|\\.)*)"', bundle)

@@ -1,6 +1,7 @@
 """The built site as a reader gets it: a strict build, served on loopback, and a browser for it.
 
-- `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there);
+- `build(dest)` writes the source pages (tools/source_pages.py) and runs `mkdocs build --strict`
+  from the repo root (snippets resolve from there), as `make site` does;
   `shared_build()` does it once per test run for the modules that only read the result.
 - `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
   which is what page weights are measured from.
@@ -19,6 +20,7 @@ import threading
 import time
 from pathlib import Path
 
+import source_pages
 from support.once_per_run import once_per_run, run_dir
 from support.untraced import untraced
 from support.waiting import free_port
@@ -36,6 +38,7 @@ def build(dest: Path, timeout: float = 120, **env: str) -> tuple[float, float]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     log = dest.parent / f"{dest.name}-build.log"
     start = time.monotonic()
+    source_pages.write()
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [MKDOCS, "build", "--strict", "--quiet", "-d", str(dest)],
