@@ -129,5 +129,5 @@ def write(out: Path = OUT) -> int:
 
 
 if __name__ == "__main__":
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT
-    print(f"{write(target)} source pages in {target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target}")
+    target = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else OUT
+    print(f"{write(target)} source pages in {target}")

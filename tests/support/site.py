@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import source_pages
+
 from support.once_per_run import once_per_run, run_dir
 from support.untraced import untraced
 from support.waiting import free_port
