@@ -36,10 +36,12 @@ fi
 def bare() -> tuple[Path, Path]:
     """A bin folder with only what the script itself runs, plus a logging apt-get.
 
-    In a folder of its own that any user can read: one test runs the script as nobody.
+    In a folder of its own that any user can read, with a copy of the script (the checkout
+    may sit where others can't read, such as /root): one test runs it as nobody.
     """
     tmp_path = Path(tempfile.mkdtemp(prefix="system-deps-"))
     tmp_path.chmod(0o755)
+    shutil.copy(SCRIPT, tmp_path / SCRIPT.name)
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     for tool in ("bash", "env", "id"):
@@ -56,7 +58,7 @@ def bare() -> tuple[Path, Path]:
 
 
 def run(bin_: Path, *args: str, user: str | None = None) -> subprocess.CompletedProcess:
-    argv = [str(SCRIPT), *args]
+    argv = [str(bin_.parent / SCRIPT.name), *args]
     if user:
         argv = [shutil.which("setpriv"), f"--reuid={user}", f"--regid={user}",
                 "--clear-groups", *argv]
