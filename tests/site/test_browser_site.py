@@ -116,7 +116,7 @@ def _scheme(page) -> str:
 @pytest.mark.parametrize("part", range(PARTS))  # parts that pytest-xdist can run side by side
 def test_every_page_loads_clean_and_offline(site, page, watch, part):
     every = _all_urls(site)
-    assert len(every) >= 10, every  # the hook's source/ pages are there too
+    assert len(every) >= 10, every  # the generated source/ pages are there too
     assert any(u.startswith("/source/examples/") for u in every)
     urls = every[part::PARTS]
     for url in urls:
