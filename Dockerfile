@@ -10,12 +10,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_DIR=/app/media
 
-# Runtime dependencies only, read from pyproject.toml's [project] table: one list for the
-# image, the tests and a reader's virtualenv. No build step, and pip keeps no cache.
-COPY pyproject.toml /tmp/pyproject.toml
+# Runtime dependencies only, read from pyproject.toml's [project] table, at the exact versions
+# of requirements.lock (the lock the tests and a reader's virtualenv install from). No build
+# step, and pip keeps no cache.
+COPY pyproject.toml requirements.lock /tmp/
 RUN python -c "import tomllib; deps = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
- && pip install --no-cache-dir --requirement /tmp/requirements.txt \
- && rm /tmp/pyproject.toml /tmp/requirements.txt
+ && pip install --no-cache-dir --constraint /tmp/requirements.lock --requirement /tmp/requirements.txt \
+ && rm /tmp/pyproject.toml /tmp/requirements.lock /tmp/requirements.txt
 
 # An unprivileged user owns only what it must write: the media folder and Beat's schedule.
 # Docker copies these folders (owner and files) into empty named volumes mounted on them,

@@ -1,38 +1,62 @@
 # One command each: `make docs` serves the site, `make test` runs everything.
+# Both set themselves up: a .venv installed from requirements.lock, the generated source pages,
+# and (for the tests) the system packages of tools/system-deps.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+LOCK    := requirements.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick lint bench clean
+.PHONY: docs site test quick lint bench lock upgrade system-deps source-pages clean
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions; the project itself is not installed (nothing to import).
+$(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[docs,test]'
+	$(BIN)/python -m pip install --quiet --requirement $(LOCK)
+	# The project itself, editable and without dependencies: mkdocs.yml names the diagrams'
+	# fence format (docs/hooks/mermaid_svg.py) by module, so it must be importable.
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
-docs: $(STAMP)  ## serve the site on http://127.0.0.1:8001 (dev_addr in mkdocs.yml), reloading on changes
+# The lock: pyproject.toml's ranges resolved to exact versions, for every platform and
+# Python >= 3.11. `make lock` keeps the current pins where pyproject still allows them (run it
+# after editing the dependencies); `make upgrade` moves every pin to the newest allowed.
+lock upgrade:
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+	  --no-header --quiet $(if $(filter upgrade,$@),--upgrade) --output-file $(LOCK)
+	sed -i '1i # Exact versions of every dependency in pyproject.toml. Refresh: make lock (or make upgrade).' $(LOCK)
+
+system-deps:
+	tools/system-deps
+
+source-pages: $(STAMP)  ## docs/source/: every example, tool and test as a page (git-ignored)
+	$(BIN)/python tools/source_pages.py
+
+docs: source-pages  ## serve the site on http://127.0.0.1:8001 (dev_addr in mkdocs.yml), reloading on changes
 	$(BIN)/mkdocs serve
 
-site: $(STAMP)  ## strict build into site/
+site: source-pages  ## strict build into site/
 	$(BIN)/mkdocs build --strict --quiet
 
 lint: $(STAMP)
 	$(BIN)/ruff check examples tests tools docs/hooks
 
-test: lint  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
+test: system-deps lint  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
 	rm -rf .coverage-data
 	$(BIN)/coverage run -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
-quick: lint  ## the edit loop: lint, then every test not marked slow, without coverage
+quick: system-deps lint  ## the edit loop: lint, then every test not marked slow, without coverage
 	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
-bench: $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
+bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py
 
+# Everything a build or a test run writes, and nothing else (.venv stays).
 clean:
-	rm -rf site .coverage-data
+	rm -rf site .cache docs/source .coverage-data build *.egg-info screenshots

@@ -33,6 +33,20 @@ LONGEST_FIRST = ["celery/test_load_tasks.py", "site/test_browser_site.py",
 assert all((TESTS / name).exists() for name in LONGEST_FIRST), LONGEST_FIRST
 
 
+def pytest_configure(config):
+    # Programs from the system (tools/system-deps: Redis, Chromium, ...): `make test` installs
+    # them first. A bare `pytest` without them stops here, with the command to run, instead
+    # of failing test after test.
+    if hasattr(config, "workerinput"):
+        return  # an xdist worker: the controller checked
+    import subprocess
+
+    check = subprocess.run([str(TESTS.parent / "tools" / "system-deps"), "check"],
+                           capture_output=True, text=True, timeout=30)
+    if check.returncode:
+        pytest.exit(check.stderr.strip(), returncode=4)
+
+
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.relative_to(TESTS).as_posix(), len(rank)))

@@ -170,7 +170,8 @@ def test_the_image_installs_exactly_pyprojects_runtime_dependencies(tmp_path):
     assert out.returncode == 0, out.stderr
     wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert (tmp_path / "requirements.txt").read_text().split("\n") == wanted
-    assert "pip install --no-cache-dir --requirement /tmp/requirements.txt" in text
+    assert ("pip install --no-cache-dir --constraint /tmp/requirements.lock "
+            "--requirement /tmp/requirements.txt") in text  # at the locked versions
 
 
 def dockerignored(path: str, patterns: list[str]) -> bool:
@@ -187,9 +188,11 @@ def dockerignored(path: str, patterns: list[str]) -> bool:
 def test_every_copy_source_exists_and_reaches_the_build_context():
     patterns = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
                 if line.strip() and not line.startswith("#")]
-    sources = [words[-2] for line in DOCKERFILE.read_text().splitlines()
-               if line.startswith("COPY ") for words in [line.split()]]
-    assert sources == ["pyproject.toml", "examples/celery/sample_media/", "examples/"]
+    sources = [word for line in DOCKERFILE.read_text().splitlines()
+               if line.startswith("COPY ") for word in line.split()[1:-1]
+               if not word.startswith("--")]
+    assert sources == ["pyproject.toml", "requirements.lock", "examples/celery/sample_media/",
+                       "examples/"]
     for source in sources:  # what git tracks there: caches and run-time files are not the source
         files = subprocess.run(["git", "ls-files", "--", source], cwd=ROOT, capture_output=True,
                                text=True, check=True).stdout.split()

@@ -10,7 +10,7 @@
 - The visibility-timeout figures Q28 quotes are the ones the test runs, and the words of the
   benchmarks page stay within what the committed run measured.
 
-The built site gives each `def test_…` its anchor (docs/hooks/sources.py), and
+The built site gives each `def test_…` its anchor (tools/source_pages.py), and
 test_site_links checks that every anchor of the built site resolves.
 """
 

@@ -116,7 +116,7 @@ def _scheme(page) -> str:
 @pytest.mark.parametrize("part", range(PARTS))  # parts that pytest-xdist can run side by side
 def test_every_page_loads_clean_and_offline(site, page, watch, part):
     every = _all_urls(site)
-    assert len(every) >= 10, every  # the hook's source/ pages are there too
+    assert len(every) >= 10, every  # the generated source/ pages are there too
     assert any(u.startswith("/source/examples/") for u in every)
     urls = every[part::PARTS]
     for url in urls:
@@ -138,7 +138,7 @@ def test_search_suggests_the_visibility_timeout_and_lands_on_the_highlighted_ter
     page.keyboard.type("visibility")
     results = page.locator(".md-search-result__item a[href*='/celery/pitfalls/']")
     results.first.wait_for()
-    # The index came when search opened, not with the page (docs/hooks/search_weight.py).
+    # The index came when search opened, not with the page (docs/overrides/main.html).
     assert index == [] and [p for p, _ in site.log if p.endswith("/search_index.json")]
     # Prefer the section that talks about it: that link carries the anchor of the heading.
     section = results.filter(has=page.locator("mark", has_text=re.compile("visibility", re.I)))

@@ -83,6 +83,7 @@ def test_a_missing_snippet_file_or_section_fails_the_build(case, tmp_path, monke
     (project / "docs" / "index.md").write_text(f"# {case}\n\n{PAGES[case]}")
     for folder in ("examples", "tools"):  # snippets come from both; mkdocs.yml watches both
         (project / folder).symlink_to(ROOT / folder)
+    (project / "docs" / "overrides").symlink_to(ROOT / "docs" / "overrides")  # the theme's
     (project / "mkdocs.yml").write_text(CHILD_CONFIG)
     monkeypatch.chdir(project)  # snippets' base_path "." is the current directory
     error = build_in_process(project)

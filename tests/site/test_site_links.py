@@ -1,6 +1,6 @@
 """Every link in the built site lands somewhere, and every question page shows where its code is.
 
-Tests the strict build of mkdocs.yml + docs/ (the source/ pages come from docs/hooks/sources.py).
+Tests the strict build of mkdocs.yml + docs/ (the source/ pages come from tools/source_pages.py).
 Reads site/ as files: each href and src of each HTML page is resolved the way a browser would
 against the page's URL, and must name a file of the build and, with a #fragment, an id in it.
 """
@@ -151,7 +151,7 @@ def test_each_question_page_links_to_its_example_modules_and_their_tests(site, p
 
 
 def test_every_example_has_its_test_and_its_page_links_back(site):
-    """One hop from a module to what runs it and to the pages that show it (hooks/sources.py)."""
+    """One hop from a module to what runs it and to the pages that show it (tools/source_pages.py)."""
     def article_links(page: str) -> set[str]:
         # Only the page's own text: the navigation links every page on every page.
         html = (site / page.strip("/") / "index.html").read_text()

@@ -16,8 +16,9 @@ DOCS = ROOT / "docs"
 EXAMPLES = ROOT / "examples"  # one folder per section: examples/<section>/<module>.py
 TOOLS = ROOT / "tools"  # the benchmark and the capture script, whose code a page may show too
 INCLUDES = DOCS / "_includes"
-# Folders under docs/ that are not pages of their own (see exclude_docs in mkdocs.yml).
-NOT_PAGES = ("_includes", "hooks")
+# Folders under docs/ that are not hand-written pages: fragments and hooks (see exclude_docs in
+# mkdocs.yml), and source/, which tools/source_pages.py generates from the files it shows.
+NOT_PAGES = ("_includes", "hooks", "source")
 
 # A block-level snippet line: `--8<-- "path"` alone on its line (indent allowed).
 SNIPPET_LINE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+)"[ \t]*$')

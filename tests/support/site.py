@@ -1,7 +1,11 @@
 """The built site as a reader gets it: a strict build, served on loopback, and a browser for it.
 
-- `build(dest)` runs `mkdocs build --strict` from the repo root (snippets resolve from there);
+- `build(dest)` writes the source pages (tools/source_pages.py) and runs `mkdocs build --strict`
+  from the repo root (snippets resolve from there), as `make site` does;
   `shared_build()` does it once per test run for the modules that only read the result.
+- `zensical_build(project)` builds the same mkdocs.yml with Zensical, Material's successor, in a
+  mirror of the repo (Zensical takes docs_dir only inside the config's folder, and writes its
+  .cache/ there), so the two builders can be compared.
 - `SiteServer` serves the build on 127.0.0.1 from a thread and logs every response's size,
   which is what page weights are measured from.
 - `launch(playwright)` starts Debian's Chromium with the same flags as the mermaid hook, which
@@ -13,11 +17,14 @@ import functools
 import http.server
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+import source_pages
 
 from support.once_per_run import once_per_run, run_dir
 from support.untraced import untraced
@@ -36,6 +43,7 @@ def build(dest: Path, timeout: float = 120, **env: str) -> tuple[float, float]:
     dest.parent.mkdir(parents=True, exist_ok=True)
     log = dest.parent / f"{dest.name}-build.log"
     start = time.monotonic()
+    source_pages.write()
     with open(log, "w") as out:
         proc = subprocess.Popen(
             [MKDOCS, "build", "--strict", "--quiet", "-d", str(dest)],
@@ -52,6 +60,35 @@ def build(dest: Path, timeout: float = 120, **env: str) -> tuple[float, float]:
     wall = time.monotonic() - start
     assert proc.returncode == 0, log.read_text()
     return wall, usage.ru_utime + usage.ru_stime
+
+
+ZENSICAL = str(Path(sys.executable).with_name("zensical"))
+
+
+def zensical_build(project: Path, timeout: float = 180) -> tuple[Path, float]:
+    """`zensical build --strict` of mkdocs.yml into `project`/site: (site dir, wall seconds).
+
+    `project` mirrors the repo: a copy of docs/ (Zensical refuses a docs_dir outside the
+    config's folder, even through a symlink) and links to everything else that the pages'
+    snippets read. Snippets resolve from the current directory, as under `make site`.
+    """
+    source_pages.write()
+    project.mkdir(parents=True, exist_ok=True)
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split("\n")
+    for top in sorted({t.split("/")[0] for t in tracked if t} - {"docs", "mkdocs.yml"}):
+        (project / top).symlink_to(ROOT / top)
+    shutil.copytree(ROOT / "docs", project / "docs", symlinks=True)
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    log = project / "zensical-build.log"
+    start = time.monotonic()
+    with open(log, "w") as out:
+        proc = subprocess.run([ZENSICAL, "build", "--strict", "-f", "mkdocs.yml"], cwd=project,
+                              env=untraced(), stdout=out, stderr=subprocess.STDOUT,
+                              timeout=timeout)
+    wall = time.monotonic() - start
+    assert proc.returncode == 0, log.read_text()
+    return project / "site", wall
 
 
 def shared_build(tmp_path_factory) -> tuple[Path, float]:

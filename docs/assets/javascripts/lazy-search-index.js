@@ -1,14 +1,17 @@
 // Fetch the search index when the reader first opens search, not on every page load.
 //
-// Material requests search/search_index.json (through XMLHttpRequest) as soon as a page
-// loads over http(s), and the index covers the whole site, so every page would carry it
-// in its weight. This holds that one request back until search is opened: focus in the
-// search box (click, or the "/" "s" "f" shortcuts) or the search toggle. Then it is sent
-// unchanged, and Material shows "Initializing search" for the moment it takes.
-// A page opened from a search result (?h=term) needs the index to highlight the term,
-// so there it goes at once.
+// The theme requests the index as soon as a page loads over http(s), and the index covers the
+// whole site, so every page would carry it in its weight. This holds that one request back
+// until search is opened: the "/" "s" "f" shortcuts, or a focus in or click on the search box,
+// toggle or button. Then it is sent unchanged, and the theme shows "Initializing search" for the
+// moment it takes. A page opened from a search result (?h=term) needs the index to highlight
+// the term, so there it goes at once.
+//
+// The theme override (docs/overrides/main.html) loads this before the theme's bundle. The
+// index is search/search_index.json under MkDocs + Material and search.json under Zensical;
+// either may be asked for through XMLHttpRequest or fetch.
 (function () {
-  var INDEX = /\/search\/search_index\.json(\?|$)/;
+  var INDEX = /\/search(\/search_index)?\.json(\?|$)/;
   var held = [];
   var opened = false;
   function open() {
@@ -16,17 +19,28 @@
     opened = true;
     held.splice(0).forEach(function (go) { go(); });
   }
+  // Material's search box and toggle; Zensical's search button opens a dialog instead.
+  var SEARCH = "input[name=query], #__search, [data-md-component=search] *";
   function isSearch(el) {
-    return el && el.matches && el.matches("input[name=query], #__search");
+    return el && el.matches && el.matches(SEARCH);
+  }
+  function typing(el) {
+    return el && (el.isContentEditable || /^(input|textarea|select)$/i.test(el.tagName));
   }
   if (new URLSearchParams(location.search).has("h")) open();
-  document.addEventListener("focusin", function (e) { if (isSearch(e.target)) open(); }, true);
-  document.addEventListener("change", function (e) { if (isSearch(e.target)) open(); }, true);
+  ["focusin", "change", "click"].forEach(function (type) {
+    document.addEventListener(type, function (e) { if (isSearch(e.target)) open(); }, true);
+  });
+  // The search shortcuts, wherever the theme sends them.
+  document.addEventListener("keydown", function (e) {
+    if (/^[/sf]$/i.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey &&
+        !typing(e.target)) open();
+  }, true);
 
   var xhrOpen = XMLHttpRequest.prototype.open;
   var xhrSend = XMLHttpRequest.prototype.send;
   XMLHttpRequest.prototype.open = function (method, url) {
-    this.__lazyIndex = INDEX.test(String(url));
+    this.__lazyIndex = INDEX.test(new URL(String(url), location.href).pathname);
     return xhrOpen.apply(this, arguments);
   };
   XMLHttpRequest.prototype.send = function () {
@@ -34,4 +48,17 @@
     if (!xhr.__lazyIndex || opened) return xhrSend.apply(xhr, args);
     held.push(function () { xhrSend.apply(xhr, args); });
   };
+
+  var fetchIt = window.fetch;
+  if (fetchIt) {
+    window.fetch = function (input, init) {
+      var url = typeof input === "string" || input instanceof URL ? String(input) : input.url;
+      if (opened || !INDEX.test(new URL(url, location.href).pathname)) {
+        return fetchIt.apply(this, arguments);
+      }
+      var self = this, args = arguments;
+      return new Promise(function (resolve) { held.push(resolve); })
+        .then(function () { return fetchIt.apply(self, args); });
+    };
+  }
 })();
