@@ -4,7 +4,7 @@ import logging
 import smtplib
 
 import mailer
-from broker_errors import publish
+from broker_errors import answers, publish
 from celery_app import app as celery_app
 from fastapi import APIRouter, BackgroundTasks
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
@@ -42,7 +42,7 @@ def send_order_confirmation(order_id: int, email: str) -> str:
     return mailer.send_mail(email, f"Order {order_id} confirmed", "Thank you for your order.")
 
 
-@router.post("/order", status_code=202)
+@router.post("/order", status_code=202, responses=answers(400, 503))
 def create_order(order: Order) -> dict:
     # The confirmation must be sent: it goes through the broker.
     publish(send_order_confirmation.delay, order.id, order.email)
