@@ -20,8 +20,9 @@ from broker_errors import answers, publish, read_meta
 from celery_app import app as celery
 from celery_app import process_image, send_email
 from fastapi import FastAPI, HTTPException
+from mailer import Address
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 app = FastAPI(title="Interview guide, part 3: Celery examples")
@@ -71,7 +72,7 @@ class Strict(BaseModel):
 
 # --8<-- [start:send_email]
 class EmailIn(Strict):
-    to: EmailStr
+    to: Address
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(max_length=10_000)
 

@@ -7,7 +7,8 @@ import mailer
 from broker_errors import answers, publish
 from celery_app import app as celery_app
 from fastapi import APIRouter, BackgroundTasks
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from mailer import Address
+from pydantic import BaseModel, ConfigDict, Field
 
 router = APIRouter(tags=["Q27 choosing"])
 audit = logging.getLogger("audit")
@@ -30,7 +31,7 @@ def action(background_tasks: BackgroundTasks) -> dict:
 class Order(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: int = Field(gt=0)
-    email: EmailStr
+    email: Address
 
 
 @celery_app.task(
