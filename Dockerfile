@@ -1,7 +1,8 @@
-# syntax=docker/dockerfile:1
 # The sandbox image: each section's examples/<section>/ is the application root of its services
 # (/app/celery for the worker, Beat, the API and Flower).
 # docs/sandbox.md explains how to use it; tests/sandbox/test_sandbox_validation.py lints this file.
+# No `# syntax=` line: nothing here needs a newer Dockerfile frontend than the engine's own,
+# and the line would make every BuildKit build fetch one from a registry.
 FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -113,7 +113,7 @@ def listing(text: str) -> str:
         if m:
             j = i
             while j > 0 and lines[j - 1].startswith(("@", ")", " ", "#")) and \
-                    not lines[j - 1].strip() == "" and _in_decorators(lines, j - 1):
+                    lines[j - 1].strip() != "" and _in_decorators(lines, j - 1):
                 j -= 1
             starts[j] = m[1]
     # A fence longer than any backtick run in the file, so nothing can close it early.

@@ -16,12 +16,13 @@ import choosing
 import media
 import signup_background
 import signup_celery
-from broker_errors import publish
+from broker_errors import answers, publish, read_meta
 from celery_app import app as celery
 from celery_app import process_image, send_email
 from fastapi import FastAPI, HTTPException
+from mailer import Address
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 app = FastAPI(title="Interview guide, part 3: Celery examples")
@@ -59,9 +60,10 @@ class BodyLimit:
 
 app.add_middleware(BodyLimit)
 # --8<-- [end:body_limit]
-app.include_router(signup_background.router, prefix="/q27/background")
-app.include_router(signup_celery.router, prefix="/q27/celery")
-app.include_router(choosing.router, prefix="/q27/choosing")
+# BodyLimit answers 413 on every route of this app, the routers' included.
+app.include_router(signup_background.router, prefix="/q27/background", responses=answers(413))
+app.include_router(signup_celery.router, prefix="/q27/celery", responses=answers(413))
+app.include_router(choosing.router, prefix="/q27/choosing", responses=answers(413))
 
 
 class Strict(BaseModel):
@@ -70,7 +72,7 @@ class Strict(BaseModel):
 
 # --8<-- [start:send_email]
 class EmailIn(Strict):
-    to: EmailStr
+    to: Address
     subject: str = Field(min_length=1, max_length=200)
     body: str = Field(max_length=10_000)
 
@@ -80,7 +82,7 @@ class Queued(BaseModel):
     status_url: str
 
 
-@app.post("/send-email", status_code=202)
+@app.post("/send-email", status_code=202, responses=answers(400, 413, 503))
 def send_email_endpoint(mail: EmailIn) -> Queued:
     # A plain `def` runs in FastAPI's threadpool: publishing to Redis is
     # blocking I/O and must not stall the event loop.
@@ -98,11 +100,11 @@ class TaskStatus(BaseModel):
     note: str | None = None
 
 
-@app.get("/task/{task_id}")
+@app.get("/task/{task_id}", responses=answers(503))
 def get_task_status(task_id: UUID) -> TaskStatus:
     # One read of celery-task-meta-<id>: state and result come from the same
     # snapshot (calling failed() then ready() is two reads, and races).
-    meta = celery.backend.get_task_meta(str(task_id))
+    meta = read_meta(celery.backend, str(task_id))
     state, result = meta["status"], meta.get("result")
     status = TaskStatus(task_id=str(task_id), status=state)
     if state == "SUCCESS":
@@ -140,7 +142,8 @@ def check_image(path: Path, name: str) -> None:
         raise HTTPException(413, f"{name!r} has {pixels} pixels, over the {MAX_PIXELS} limit")
 
 
-@app.post("/process-image", status_code=202)
+@app.post("/process-image", status_code=202,
+          responses=answers(400, 404, 413, 415, 503))
 def process_image_endpoint(image: ImageIn) -> Queued:
     try:
         path = media.safe_path(image.name)

@@ -13,7 +13,7 @@ Shown on docs/celery/pitfalls.md.
 
 import os
 
-from broker_errors import publish
+from broker_errors import answers, publish
 from celery_app import app as celery  # celeryconfig.py: socket timeouts on every connection
 from fastapi import FastAPI
 
@@ -52,7 +52,7 @@ async def async_delay() -> dict:
 
 
 # --8<-- [start:fixed]
-@app.post("/sync-delay", status_code=202)
+@app.post("/sync-delay", status_code=202, responses=answers(503))
 def sync_delay() -> dict:
     # A threadpool thread waits instead of the event loop; the socket timeouts
     # bound the wait, and publish() turns the failure into a 503.

@@ -14,11 +14,15 @@ result_backend = os.environ.get("CELERY_RESULT_BACKEND", "redis://localhost:6379
 # kombu's socket timeouts default to None: a broker that accepts the
 # connection but never answers would hang a publisher forever.
 broker_transport_options = {
-    "socket_timeout": 5,
+    "socket_timeout": 2,
     "socket_connect_timeout": 2,
     "visibility_timeout": 3600,  # the Redis default, made visible (see Pitfalls)
 }
 broker_connection_timeout = 2
+# A publish is retried 3 times by default, each try waiting out the socket
+# timeout: a silent broker would hold a request for 10 s and more. One try,
+# then a 503 the client can retry (kombu's max_retries=0 means no retry).
+task_publish_retry_policy = {"max_retries": 0}
 # The result backend has its own connection and its own timeouts.
 redis_socket_timeout = 1
 redis_socket_connect_timeout = 1

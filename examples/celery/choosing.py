@@ -4,10 +4,11 @@ import logging
 import smtplib
 
 import mailer
-from broker_errors import publish
+from broker_errors import answers, publish
 from celery_app import app as celery_app
 from fastapi import APIRouter, BackgroundTasks
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from mailer import Address
+from pydantic import BaseModel, ConfigDict, Field
 
 router = APIRouter(tags=["Q27 choosing"])
 audit = logging.getLogger("audit")
@@ -30,7 +31,7 @@ def action(background_tasks: BackgroundTasks) -> dict:
 class Order(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: int = Field(gt=0)
-    email: EmailStr
+    email: Address
 
 
 @celery_app.task(
@@ -42,7 +43,7 @@ def send_order_confirmation(order_id: int, email: str) -> str:
     return mailer.send_mail(email, f"Order {order_id} confirmed", "Thank you for your order.")
 
 
-@router.post("/order", status_code=202)
+@router.post("/order", status_code=202, responses=answers(400, 503))
 def create_order(order: Order) -> dict:
     # The confirmation must be sent: it goes through the broker.
     publish(send_order_confirmation.delay, order.id, order.email)

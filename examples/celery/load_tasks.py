@@ -12,7 +12,7 @@ retrying after a 503) still takes effect once. Run it from examples/:
 import os
 import time
 
-from broker_errors import publish
+from broker_errors import answers, publish
 from fastapi import FastAPI
 from idempotency import once
 from pydantic import BaseModel, ConfigDict, Field
@@ -61,9 +61,15 @@ class Job(BaseModel):
     key: str = Field(min_length=1, max_length=100, pattern=r"^[\w:.-]+$")
 
 
-@api.post("/jobs", status_code=202)
+@api.post("/jobs", status_code=202, responses=answers(400, 503))
 def submit(job: Job) -> dict:
     # Sending the same key again is safe: a 503 can simply be retried.
     task = publish(record.delay, job.key)
     return {"task_id": task.id}
 # --8<-- [end:api]
+
+
+@api.get("/health")
+def health() -> dict:
+    # Answers without Redis: a probe that tells "the API is up" from "Redis is down".
+    return {"status": "ok"}

@@ -3,6 +3,10 @@
 import os
 import smtplib
 from email.message import EmailMessage
+from typing import Annotated
+
+import email_validator
+from pydantic import EmailStr, WithJsonSchema
 
 
 # --8<-- [start:send_mail]
@@ -20,3 +24,22 @@ def send_mail(to: str, subject: str, body: str) -> str:
         smtp.send_message(msg)
     return msg["Message-ID"]
 # --8<-- [end:send_mail]
+
+
+# --8<-- [start:address]
+def _any_case(name: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in name)
+
+
+# EmailStr checks an address with email-validator (no DNS lookup), which also refuses
+# the special-use names that never receive mail (.test, .local, .invalid…). A bare
+# `format: email` does not say so: the OpenAPI document states the same rule.
+SPECIAL_USE = "|".join(_any_case(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)
+Address = Annotated[EmailStr, WithJsonSchema({
+    "type": "string",
+    "format": "email",
+    "maxLength": 254,
+    "not": {"pattern": rf"@([^@]*\.)?({SPECIAL_USE})$"},
+    "description": "A mail address; special-use domains (RFC 6761) are refused.",
+})]
+# --8<-- [end:address]

@@ -8,6 +8,7 @@ import os
 import time
 
 import mailer
+from broker_errors import answers
 from fastapi import APIRouter, BackgroundTasks
 from users import SignupIn, create_user
 
@@ -20,7 +21,7 @@ def send_welcome_email_sync(email: str) -> None:
     mailer.send_mail(email, "Welcome!", "Thanks for signing up.")
 
 
-@router.post("/signup", status_code=201)
+@router.post("/signup", status_code=201, responses=answers(400))
 def signup(user: SignupIn, background_tasks: BackgroundTasks) -> dict:
     create_user(user.email)
     # Runs in this process once the response has been sent.

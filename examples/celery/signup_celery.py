@@ -8,7 +8,7 @@ import os
 import time
 
 import mailer
-from broker_errors import publish
+from broker_errors import answers, publish
 from celery_app import app as celery_app  # `@celery_app.task` needs the app, not the module
 from fastapi import APIRouter
 from users import SignupIn, create_user
@@ -23,7 +23,7 @@ def send_welcome_email(email: str) -> str:
     return mailer.send_mail(email, "Welcome!", "Thanks for signing up.")
 
 
-@router.post("/signup", status_code=201)
+@router.post("/signup", status_code=201, responses=answers(400, 503))
 def signup(user: SignupIn) -> dict:
     create_user(user.email)
     task = publish(send_welcome_email.delay, user.email)

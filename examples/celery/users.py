@@ -1,13 +1,14 @@
 """A stand-in user store for the signup examples: a dict, on purpose."""
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from mailer import Address
+from pydantic import BaseModel, ConfigDict
 
 USERS: dict[str, dict] = {}
 
 
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    email: EmailStr
+    email: Address
 
 
 def create_user(email: str) -> dict:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 import redis
-from broker_errors import publish
+from broker_errors import publish, read_meta
 from fastapi import HTTPException
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -78,6 +78,22 @@ def test_a_working_broker_passes_the_result_through(worker):
 
     result = publish(cleanup_old_files.delay, 36500)
     assert result.get(timeout=10) == 0
+
+
+def test_reading_a_dead_result_backend_is_a_503(probe, redis_server):
+    app = probe(redis_server.url(0), dead())
+    start = time.monotonic()
+    with pytest.raises(HTTPException) as error:
+        read_meta(app.backend, "00000000-0000-0000-0000-000000000000")
+    assert error.value.status_code == 503
+    assert error.value.detail.startswith(
+        "result backend unavailable, try again later (Error 111 connecting")
+    assert time.monotonic() - start < 5
+
+
+def test_reading_a_live_result_backend_passes_the_meta_through(probe, redis_server):
+    app = probe(redis_server.url(0), redis_server.url(1))
+    assert read_meta(app.backend, "00000000-0000-0000-0000-000000000000")["status"] == "PENDING"
 
 
 @pytest.mark.slow

@@ -274,3 +274,45 @@ def test_a_test_only_package_is_not_in_the_image():
     assert not {"pytest", "aiosmtpd", "httpx", "mkdocs"} & closure
     out = import_as_in_the_image("aiosmtpd")
     assert out.returncode == 1 and "No module named 'aiosmtpd' in the image" in out.stderr
+
+
+# -- the engines readers have -----------------------------------------------------------------
+# Docker Engine 20.10 (Debian 12's docker.io) refuses a healthcheck's start_interval ("feature
+# require Docker Engine v25 or later"); every other key below is older than 20.10.
+ENGINE_20_10_HEALTHCHECK_KEYS = {"test", "interval", "timeout", "retries", "start_period"}
+
+
+def test_every_healthcheck_works_on_engine_20_10_and_starts_checking_soon():
+    config = resolved()
+    for name, service in config["services"].items():
+        check = service["healthcheck"]
+        assert set(check) <= ENGINE_20_10_HEALTHCHECK_KEYS | {"disable"}, (name, set(check))
+        # Without start_interval the first check runs one interval after the start, so the
+        # interval is what `docker compose up --wait` waits for at least.
+        seconds = float(check["interval"].rstrip("s"))
+        assert seconds <= 10, (name, check["interval"])
+
+
+def test_compose_v2_accepts_start_interval_only_the_engine_refuses_it(copy):
+    """The key is valid Compose: only an engine older than 25 refuses it, at `up`."""
+    break_file(copy, "      retries: 5\n      start_period: 5s\n",
+               "      retries: 5\n      start_period: 5s\n      start_interval: 1s\n")
+    assert compose("config", "-q", file=copy).returncode == 0
+
+
+# The built-in Dockerfile frontend of Engine 20.10 (BuildKit 0.8) lacks these; each one would
+# need a `# syntax=` line, which makes every build fetch a frontend image from a registry.
+NEWER_DOCKERFILE_SYNTAX = [r"^#\s*syntax\s*=", r"--link\b", r"--parents\b", r"--exclude\b",
+                           r"--checksum\b", r"--keep-git-dir\b", r"<<-?\s*[A-Z]+\s*$"]
+
+
+def test_the_dockerfile_needs_no_newer_frontend_than_the_engines_own():
+    text = DOCKERFILE.read_text()
+    for pattern in NEWER_DOCKERFILE_SYNTAX:
+        assert not re.search(pattern, text, re.M), pattern
+
+
+def test_the_newer_syntax_check_bites():
+    for line in ["# syntax=docker/dockerfile:1", "COPY --link a /b",
+                 "RUN <<EOF", "ADD --checksum=sha256:00 http://x /y"]:
+        assert any(re.search(p, line, re.M) for p in NEWER_DOCKERFILE_SYNTAX), line

@@ -7,8 +7,8 @@ from .waiting import free_port
 
 
 class BlackHole:
-    def __init__(self):
-        self.port = free_port()
+    def __init__(self, port: int | None = None):
+        self.port = port or free_port()  # a given port: where a Redis was a moment ago
         self._sock = socket.create_server(("127.0.0.1", self.port))
         self._conns: list[socket.socket] = []
         self._stop = threading.Event()
