@@ -41,16 +41,7 @@ def limits(module_env):
     return limits
 
 
-def test_the_soft_limit_raises_inside_the_task_so_cleanup_runs(limits, first):
-    result = limits.export_report.delay(3)
-    with pytest.raises(SoftTimeLimitExceeded):
-        result.get(timeout=15)
-    scratch = first.wait_for_log(r"soft time limit: removing (\S+)", 10)[1]
-    assert not Path(scratch).exists()  # the finally block ran
-    first.wait_for_log(
-        rf"Soft time limit \(1s?\) exceeded for limits\.export_report\[{result.id}\]", 10)
-
-
+# First: the child it kills ran nothing else (a SIGKILLed child keeps no coverage data).
 def test_the_hard_limit_kills_the_child_process(limits, first, module_redis):
     before = first.children()
     result = limits.stuck.delay(5)
@@ -66,6 +57,18 @@ def test_the_hard_limit_kills_the_child_process(limits, first, module_redis):
     broker = module_redis.client(0)
     assert (broker.llen("limits"), broker.hlen("unacked")) == (0, 0)
     assert first.log.count(f"limits.stuck[{result.id}] received") == 1
+    assert limits.stuck.delay(0).get(timeout=15) == "finished"  # under the limit: it returns
+
+
+def test_the_soft_limit_raises_inside_the_task_so_cleanup_runs(limits, first):
+    result = limits.export_report.delay(3)
+    with pytest.raises(SoftTimeLimitExceeded):
+        result.get(timeout=15)
+    scratch = first.wait_for_log(r"soft time limit: removing (\S+)", 10)[1]
+    assert not Path(scratch).exists()  # the finally block ran
+    assert limits.export_report.delay(0).get(timeout=15) == "exported"  # under the limit
+    first.wait_for_log(
+        rf"Soft time limit \(1s?\) exceeded for limits\.export_report\[{result.id}\]", 10)
 
 
 def test_an_expired_task_is_revoked_not_run(limits, first):
@@ -75,6 +78,7 @@ def test_an_expired_task_is_revoked_not_run(limits, first):
     with pytest.raises(TaskRevokedError):
         late.get(timeout=15)
     assert late.state == "REVOKED"
+    assert limits.remind_soon(8).get(timeout=15) == "reminded 8"  # in time: it runs
     assert f"Discarding revoked task: limits.send_reminder[{late.id}]" in first.log
     assert f"limits.send_reminder[{late.id}] succeeded" not in first.log
 
