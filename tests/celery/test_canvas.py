@@ -75,7 +75,7 @@ def test_a_group_runs_side_by_side_only_where_there_are_free_slots(canvas, worke
 
     solo, threads = timings.values()
     assert solo >= n * seconds  # one after the other
-    assert threads < 2 * seconds  # all four at once, with room for a busy machine
+    assert threads < 0.75 * n * seconds  # side by side: well under one after another
     rows = "\n".join(f"| {label} | {t:.2f} s |" for label, t in timings.items())
     INCLUDE.write_text(
         "<!-- Written by tests/celery/test_canvas.py::"

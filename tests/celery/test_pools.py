@@ -63,9 +63,9 @@ def test_io_overlaps_on_both_pools_cpu_on_threads_stays_under_one_core(pools, wo
         wall, cpu_seconds = batch(cpu, pool, SLOTS)
         # CPU seconds used per wall second: how many cores' worth ran at once.
         figures["CPU-bound", pool] = wall, sum(cpu_seconds) / wall
-    # Waiting overlaps on either pool: four half-second waits take about half a second.
-    assert figures["I/O-bound", "threads"][0] < 2 * 0.5
-    assert figures["I/O-bound", "prefork"][0] < 2 * 0.5
+    # Waiting overlaps on either pool: well under the 2 s of four waits one after another.
+    assert figures["I/O-bound", "threads"][0] < 0.75 * SLOTS * 0.5
+    assert figures["I/O-bound", "prefork"][0] < 0.75 * SLOTS * 0.5
     # With the GIL, four threads never use more than one core between them...
     assert figures["CPU-bound", "threads"][1] <= 1.05
     # Four processes have a GIL each: what they get depends on the machine's free cores,
