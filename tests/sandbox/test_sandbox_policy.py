@@ -18,7 +18,8 @@ pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs 
 # Interpolated from the reader's shell or .env on purpose, each with a default.
 INTERPOLATED = {"CLEANUP_EVERY_SECONDS"}
 # Third-party images that start as root and drop privileges themselves.
-DROPS_ROOT_ITSELF = {"redis": "the official image's entrypoint re-execs as user redis"}
+DROPS_ROOT_ITSELF = {"redis": "the official image's entrypoint re-execs as user redis",
+                     "postgres": "the official image's entrypoint re-execs as user postgres"}
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +251,17 @@ def test_the_images_default_command_is_the_api_service(config):
     """`docker run` of the image alone starts what the `api` service runs."""
     [cmd] = re.findall(r"^CMD (\[.*\])$", DOCKERFILE.read_text(), re.M)
     assert json.loads(cmd) == config["services"]["api"]["command"]
+
+
+def test_postgres_is_unpublished_healthchecked_on_a_volume_and_named_by_the_apps(config):
+    services = config["services"]
+    postgres = services["postgres"]
+    assert not postgres.get("ports")
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    assert mounts(postgres) == {"/var/lib/postgresql/data": "postgres-data"}
+    env = postgres["environment"]
+    url = f"postgresql+psycopg://{env['POSTGRES_USER']}:{env['POSTGRES_PASSWORD']}@postgres:5432/"
+    for name in services:
+        if "build" in services[name]:
+            assert services[name]["environment"]["DATABASE_URL"] == url + env["POSTGRES_DB"]
+    assert services["api"]["depends_on"]["postgres"]["condition"] == "service_healthy"

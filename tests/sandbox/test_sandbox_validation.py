@@ -73,8 +73,8 @@ def test_compose_v2_loads_the_file():
     assert out.returncode == 0
     services = compose("config", "--services")
     show("docker compose config --services", services)
-    assert sorted(services.stdout.split()) == ["api", "beat", "flower", "mailpit", "redis",
-                                               "worker"]
+    assert sorted(services.stdout.split()) == ["api", "beat", "flower", "mailpit", "postgres",
+                                               "redis", "worker"]
 
 
 def test_dockerfile_is_hadolint_clean():

@@ -19,7 +19,7 @@ PAGES = pages()
 def test_every_section_marker_has_its_pair():
     problems = []
     sections = 0
-    for path in sorted(EXAMPLES.glob("*/*.py")) + sorted(TOOLS.glob("*.py")):
+    for path in sorted(EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py")):
         open_at: dict[str, int] = {}
         closed: set[str] = set()
         for line, kind, name in docs_pages.section_markers(path.read_text()):

@@ -22,8 +22,10 @@ NOT_PAGES = ("_includes", "hooks")
 # A block-level snippet line: `--8<-- "path"` alone on its line (indent allowed).
 SNIPPET_LINE = re.compile(r'^(?P<indent>[ \t]*)-{1,}8<-{1,}[ \t]+"(?P<path>[^"]+)"[ \t]*$')
 # A snippet that pulls a section of an example module or a tool:
-# examples/<section>/<m>.py:<name> or tools/<m>.py:<name>.
-EXAMPLE_SNIPPET = re.compile(r"^(examples/[a-z_]+|tools)/[A-Za-z0-9_]+\.py:[a-z][-_0-9a-z]*$")
+# examples/<section>/<m>.py:<name> (or a file below the section's folder, such as an
+# Alembic revision in examples/databases/migrations/versions/) or tools/<m>.py:<name>.
+EXAMPLE_SNIPPET = re.compile(
+    r"^(examples/[a-z_]+(/[A-Za-z0-9_]+)*|tools)/[A-Za-z0-9_]+\.py:[a-z][-_0-9a-z]*$")
 # Section markers, as pymdownx.snippets recognises them.
 SECTION_MARKER = re.compile(
     r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]",
@@ -151,7 +153,7 @@ def is_pulled(fence: Fence) -> bool:
 
 def example_texts() -> dict[str, str]:
     """Every module a page may pull code from, by its path from the project root."""
-    files = sorted(EXAMPLES.glob("*/*.py")) + sorted(TOOLS.glob("*.py"))
+    files = sorted(EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py"))
     return {p.relative_to(ROOT).as_posix(): p.read_text() for p in files}
 
 

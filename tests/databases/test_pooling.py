@@ -1,0 +1,204 @@
+"""Q38: what a pool's limits do, on a real server, and what a fork does to a pool."""
+
+import json
+import os
+import time
+
+import pooling
+import pytest
+from sqlalchemy import exc, text
+
+from support.includes import write_include
+from support.waiting import wait_until
+
+OBSERVED: dict[str, str] = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def observed():
+    yield
+    keys = ["size", "timeout", "returned", "fork", "fixed", "server"]
+    if all(k in OBSERVED for k in keys):
+        write_include("q38-observed.md", "\n".join(
+            ["| What the test did | What it observed |", "|---|---|"]
+            + [OBSERVED[k] for k in keys]))
+
+
+def server_sessions(engine, application_name: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+            {"name": application_name}).scalar_one()
+
+
+def backend_pid(engine_or_conn) -> int:
+    if hasattr(engine_or_conn, "connect"):
+        with engine_or_conn.connect() as conn:
+            return backend_pid(conn)
+    return engine_or_conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+
+
+def test_pool_size_plus_overflow_bounds_sessions_then_checkout_times_out(engine, database_url):
+    pool = pooling.make_pooled_engine(database_url, pool_size=2, max_overflow=1,
+                                      pool_timeout=0.5,
+                                      connect_args={"application_name": "pool-demo"})
+    try:
+        held = [pool.connect() for _ in range(3)]
+        assert server_sessions(engine, "pool-demo") == 3
+        OBSERVED["size"] = ("| `pool_size=2, max_overflow=1`, check out 3 connections | "
+                            "3 server sessions in `pg_stat_activity` |")
+        started = time.monotonic()
+        with pytest.raises(exc.TimeoutError) as raised:
+            pool.connect()
+        waited = time.monotonic() - started
+        assert 0.5 <= waited < 10  # the timeout, plus whatever a loaded machine adds
+        message = str(raised.value).splitlines()[0]
+        assert message.startswith("QueuePool limit of size 2 overflow 1 reached, connection "
+                                  "timed out, timeout 0.50")
+        OBSERVED["timeout"] = (f"| ask for a 4th, `pool_timeout=0.5` | `TimeoutError` after "
+                               f"{waited:.1f} s: *{message.split(' (Back')[0]}* |")
+        for conn in held:
+            conn.close()
+        # The overflow one was closed; its server process exits a moment after the close.
+        wait_until(lambda: server_sessions(engine, "pool-demo") == 2, 10,
+                   "the overflow session to end")
+        OBSERVED["returned"] = ("| return all 3 | 2 sessions stay open in the pool, the "
+                                "overflow one is closed |")
+    finally:
+        pool.dispose()
+
+
+def in_child(work) -> dict:
+    """Fork; run work() in the child, which reports a JSON-able result back; reap it."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        os.close(read)
+        try:
+            result = {"ok": work()}
+        except Exception as error:
+            result = {"error": f"{type(error).__name__}: {error}"}
+        os.write(write, json.dumps(result).encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    return json.loads(data)
+
+
+def test_a_child_that_reuses_the_parents_pool_shares_its_session_and_ends_it(database_url):
+    engine = pooling.make_engine(database_url)  # no pre-ping: see the failure as it is
+    try:
+        parent = backend_pid(engine)  # one connection now waits in the pool
+
+        def child():
+            pid = backend_pid(engine)  # the inherited socket: the parent's session
+            engine.dispose()  # as a child's normal shutdown would: closes that session
+            return pid
+
+        assert in_child(child) == {"ok": parent}
+        with pytest.raises(exc.OperationalError, match="server closed the connection "
+                                                       "unexpectedly"):
+            backend_pid(engine)
+        OBSERVED["fork"] = ("| fork; the child uses the pool it inherited, then exits | the "
+                            "child ran on the **parent's** session; the parent's next query: "
+                            "*server closed the connection unexpectedly* |")
+    finally:
+        engine.dispose()
+
+
+def test_dispose_after_fork_gives_the_child_its_own_sessions(database_url):
+    engine = pooling.make_engine(database_url)
+    try:
+        parent = backend_pid(engine)
+
+        def child():
+            pooling.dispose_after_fork(engine)
+            pid = backend_pid(engine)
+            engine.dispose()
+            return pid
+
+        child_pid = in_child(child)["ok"]
+        assert child_pid != parent
+        assert backend_pid(engine) == parent  # the parent's session survived
+        OBSERVED["fixed"] = ("| the same, with `engine.dispose(close=False)` first in the "
+                             "child | the child opened a session of its own; the parent's "
+                             "still works |")
+    finally:
+        engine.dispose()
+
+
+def test_register_at_fork_protects_every_later_fork(database_url):
+    engine = pooling.make_engine(database_url)
+    try:
+        pooling.protect_across_fork(engine)
+        parent = backend_pid(engine)
+
+        def child():
+            pid = backend_pid(engine)
+            engine.dispose()
+            return pid
+
+        assert in_child(child)["ok"] != parent
+        assert backend_pid(engine) == parent
+    finally:
+        engine.dispose()
+
+
+def test_the_worker_process_init_handler_disposes_the_inherited_pool(database_url):
+    from celery.signals import worker_process_init
+
+    engine = pooling.make_engine(database_url)
+    try:
+        pooling.connect_to_celery(engine)
+        parent = backend_pid(engine)
+
+        def child():  # what Celery does in each new prefork child
+            worker_process_init.send(sender=None)
+            pid = backend_pid(engine)
+            engine.dispose()
+            return pid
+
+        assert in_child(child)["ok"] != parent
+        assert backend_pid(engine) == parent
+    finally:
+        worker_process_init.receivers.clear()
+        engine.dispose()
+
+
+def test_the_server_refuses_connections_beyond_its_limit(engine, database_url, postgres):
+    name = database_url.rsplit("/", 1)[1]
+    with engine.begin() as conn:
+        conn.execute(text("DROP ROLE IF EXISTS app"))
+        conn.execute(text("CREATE ROLE app LOGIN"))  # a limit never applies to superusers
+        conn.execute(text(f"ALTER DATABASE {name} CONNECTION LIMIT 2"))
+        max_connections = conn.execute(text("SHOW max_connections")).scalar_one()
+    engine.dispose()  # every session counts towards the limit, a superuser's too
+    app = pooling.make_pooled_engine(database_url.replace("postgres@", "app@"), pool_size=5)
+    held = []
+    try:
+        held = [app.connect() for _ in range(2)]
+        with pytest.raises(exc.OperationalError) as raised:
+            app.connect()
+        # Refused while connecting: psycopg raises a plain OperationalError with the
+        # server's FATAL message (no SQLSTATE class at that stage).
+        message = str(raised.value.orig).strip().splitlines()[0]
+        assert 'FATAL:  too many connections for database "test_pooling"' in message
+        fatal = message.split("FATAL:", 1)[1].strip()
+        OBSERVED["server"] = (f"| a database limited to 2 connections, a pool that wants 5 "
+                              f"| the 3rd connect fails: *FATAL: {fatal}* (this cluster's "
+                              f"`max_connections` is {max_connections}) |")
+    finally:
+        for conn in held:
+            conn.close()
+        app.dispose()
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER DATABASE {name} CONNECTION LIMIT -1"))
+
+
+def test_main_prints_the_timeout(database_url, capsys):
+    pooling.main()
+    out = capsys.readouterr().out
+    assert out.startswith("after 1.") and "QueuePool limit of size 2 overflow 1 reached" in out

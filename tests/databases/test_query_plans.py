@@ -1,0 +1,124 @@
+"""Q36: what the planner chose, read from EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) on a
+50,000-row table, and what indexes cost on writes, measured."""
+
+import pytest
+import query_plans
+from query_plans import explain, summary
+from sqlalchemy import text
+
+from support.includes import write_include
+
+ROWS = 50_000
+PLANS: list[tuple[str, str, dict]] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def orders(engine):
+    query_plans.create_orders(engine, ROWS)
+    yield
+    if len(PLANS) == 8:
+        lines = ["| Query | Indexes on the table | Plan | Rows returned | Rows read and "
+                 "thrown away | Blocks touched |", "|---|---|---|---|---|---|"]
+        for query, indexes, s in PLANS:
+            plan = " → ".join(f"{kind}" + (f" on `{name}`" if name else "")
+                              for kind, name in s["scans"])
+            lines.append(f"| `{query.removeprefix('SELECT * FROM orders ')}` | {indexes} | "
+                         f"{plan} | {s['rows']:,} | {s['rows_removed_by_filter']:,} | "
+                         f"{s['blocks']:,} |")
+        write_include("q36-plans.md", "\n".join(lines))
+
+
+def run(engine, query: str, indexes: list[str], label: str, setting: str = "") -> dict:
+    """Create exactly `indexes` (name: columns), analyze, explain `query`."""
+    with engine.begin() as conn:
+        if setting:
+            conn.execute(text(f"SET LOCAL {setting}"))
+        for name in ("orders_customer", "orders_customer_day", "orders_status"):
+            conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+        for name, columns in indexes:
+            conn.execute(text(f"CREATE INDEX {name} ON orders ({columns})"))
+        conn.execute(text("ANALYZE orders"))
+        found = summary(explain(conn, query))
+    PLANS.append((query, label, found))
+    return found
+
+
+def test_without_an_index_every_row_is_read(engine):
+    s = run(engine, "SELECT * FROM orders WHERE customer_id = 42", [], "primary key only")
+    assert s["scans"] == [("Seq Scan", None)]
+    assert (s["rows"], s["rows_removed_by_filter"]) == (10, ROWS - 10)
+
+
+def test_with_an_index_only_the_matching_rows_are_visited(engine):
+    before = PLANS[-1][2] if PLANS else None
+    s = run(engine, "SELECT * FROM orders WHERE customer_id = 42",
+            [("orders_customer", "customer_id")], "`(customer_id)`")
+    kinds = [kind for kind, _ in s["scans"]]
+    assert kinds in (["Index Scan"], ["Bitmap Heap Scan", "Bitmap Index Scan"])
+    assert ("orders_customer" in [name for _, name in s["scans"]])
+    assert (s["rows"], s["rows_removed_by_filter"]) == (10, 0)
+    if before:
+        assert s["blocks"] * 10 < before["blocks"]  # a few blocks instead of the whole table
+
+
+def test_a_composite_index_serves_its_leading_column(engine):
+    both = [("orders_customer_day", "customer_id, day")]
+    s = run(engine, "SELECT * FROM orders WHERE customer_id = 42 AND day = 42", both,
+            "`(customer_id, day)`")
+    assert s["scans"] == [("Index Scan", "orders_customer_day")] and s["rows"] == 1
+    s = run(engine, "SELECT * FROM orders WHERE customer_id = 42", both, "`(customer_id, day)`")
+    assert "orders_customer_day" in [name for _, name in s["scans"]]
+
+
+def test_a_composite_index_does_not_serve_its_second_column_alone(engine):
+    s = run(engine, "SELECT * FROM orders WHERE day = 17",
+            [("orders_customer_day", "customer_id, day")], "`(customer_id, day)`")
+    assert s["scans"] == [("Seq Scan", None)]
+    assert s["rows_removed_by_filter"] > 0.99 * ROWS
+
+
+@pytest.mark.parametrize("status, rows, plan", [
+    ("shipped", 45_000, [("Seq Scan", None)]),
+    ("refunded", 100, [("Index Scan", "orders_status")]),
+])
+def test_the_planner_uses_an_index_only_when_it_is_selective(engine, status, rows, plan):
+    s = run(engine, f"SELECT * FROM orders WHERE status = '{status}'",
+            [("orders_status", "status")], "`(status)`")
+    assert s["rows"] == rows
+    assert s["scans"] == plan
+
+
+def test_forcing_the_index_for_a_common_value_touches_more_blocks(engine):
+    index = [("orders_status", "status")]
+    chosen = run(engine, "SELECT * FROM orders WHERE status = 'shipped'", index, "`(status)`")
+    forced = run(engine, "SELECT * FROM orders WHERE status = 'shipped'", index,
+                 "`(status)`, with `enable_seqscan = off`", "enable_seqscan = off")
+    assert "orders_status" in [name for _, name in forced["scans"]]
+    assert forced["rows"] == chosen["rows"] == 45_000
+    assert forced["blocks"] > chosen["blocks"]  # every table block, and the index's too
+    PLANS.remove(PLANS[-2])  # the chosen plan is already in the table
+
+
+def test_indexes_cost_writes(engine):
+    def best_of_three(indexes):
+        runs = [query_plans.insert_cost(engine, 10_000, indexes) for _ in range(3)]
+        return min(r["seconds"] for r in runs), runs[-1]["wal_bytes"]
+
+    plain_s, plain_wal = best_of_three([])
+    indexed_s, indexed_wal = best_of_three(["customer_id, day", "status", "day"])
+    assert indexed_wal > 1.5 * plain_wal  # each index writes its own entries to the WAL
+    # Times are reported, not asserted: on a shared machine they move with the load.
+    write_include("q36-write-cost.md", "\n".join([
+        "| Insert 10,000 rows into a table with | Time (best of 3) | Write-ahead log |",
+        "|---|---|---|",
+        f"| its primary key only | {plain_s * 1000:,.0f} ms | {plain_wal / 1e6:.1f} MB |",
+        f"| the primary key and 3 more indexes | {indexed_s * 1000:,.0f} ms "
+        f"({indexed_s / plain_s:.1f}×) | {indexed_wal / 1e6:.1f} MB "
+        f"({indexed_wal / plain_wal:.1f}×) |"]))
+
+
+def test_main_prints_both_plans(engine, capsys):
+    query_plans.main()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "without an index: [('Seq Scan', None)]"
+    assert out[1].startswith("with an index:    [") and "'orders_customer')" in out[1]
