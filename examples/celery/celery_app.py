@@ -15,7 +15,7 @@ from celery.schedules import crontab
 from celery import Celery
 
 # --8<-- [start:app]
-app = Celery("celery_app", include=["signup_celery", "choosing"])
+app = Celery("celery_app", include=["signup_celery", "choosing", "canvas"])
 app.config_from_object("celeryconfig")
 # --8<-- [end:app]
 

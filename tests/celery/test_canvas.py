@@ -1,0 +1,134 @@
+"""examples/celery/canvas.py: chain, group and chord, run by real workers.
+
+The chains and chords run on the session's worker (`celery_app`, solo pool: one task at
+a time). The group also runs on a second worker with four threads that reads a queue of
+its own, so the same group can be timed on one slot and on four.
+"""
+
+import json
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+from celery.exceptions import ChordError
+
+from support import celery_procs
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q29-group-timing.md"
+PARALLEL_QUEUE = "canvas-parallel"
+
+
+@pytest.fixture(scope="module")
+def canvas(example_env):
+    import canvas
+
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def four_threads(example_env, tmp_path_factory):
+    """`celery -A celery_app worker --pool=threads --concurrency=4`, on its own queue."""
+    log = tmp_path_factory.mktemp("canvas-logs") / "threads.log"
+    argv = [celery_procs.CELERY, "-A", "celery_app", "worker", "-Q", PARALLEL_QUEUE,
+            "-n", "threads@%h", "--pool=threads", "--concurrency=4", "--loglevel=info",
+            *celery_procs.QUICK]
+    proc = celery_procs.Proc(argv, example_env, log).start().ready(r"ready\.")
+    yield proc
+    proc.stop()
+
+
+def test_a_chain_passes_each_result_to_the_next_task(canvas, worker):
+    assert canvas.run_chain() == 16  # (2 + 2) = 4, then 4 + 4 = 8, then 8 + 8 = 16
+
+
+def test_partial_signatures_take_the_previous_result_immutable_ones_do_not(canvas, worker):
+    assert canvas.partial_and_immutable() == (12, 10)
+
+
+def test_a_partial_signature_of_a_task_without_parameters_fails_in_the_worker(canvas, worker):
+    from celery import chain
+
+    result = chain(canvas.add.s(1, 1), canvas.ping.s()).apply_async()
+    with pytest.raises(TypeError, match=r"ping\(\) takes 0 positional arguments but 1 was given"):
+        result.get(timeout=10)
+    # The fix: .si() keeps the previous result out.
+    assert chain(canvas.add.s(1, 1), canvas.ping.si()).apply_async().get(timeout=10) == "pong"
+
+
+def test_a_group_runs_side_by_side_only_where_there_are_free_slots(canvas, worker, four_threads):
+    from celery import group
+
+    n, seconds = 4, 0.5
+    batch = group(canvas.slow_square.s(i, seconds) for i in range(n))
+    batch.apply_async().get(timeout=30)  # warm: connections opened, both workers idle
+
+    timings = {}
+    for label, options in (("one slot (solo pool)", {}),
+                           ("four slots (4 threads)", {"queue": PARALLEL_QUEUE})):
+        start = time.monotonic()
+        assert batch.apply_async(**options).get(timeout=30) == [i * i for i in range(n)]
+        timings[label] = time.monotonic() - start
+
+    solo, threads = timings.values()
+    assert solo >= n * seconds  # one after the other
+    assert threads < 0.75 * n * seconds  # side by side: well under one after another
+    rows = "\n".join(f"| {label} | {t:.2f} s |" for label, t in timings.items())
+    INCLUDE.write_text(
+        "<!-- Written by tests/celery/test_canvas.py::"
+        "test_a_group_runs_side_by_side_only_where_there_are_free_slots. Do not edit. -->\n"
+        f"A group of {n} tasks that each sleep {seconds} s, measured on this guide's last run:\n\n"
+        f"| Worker | The whole group took |\n|---|---|\n{rows}\n")
+
+
+def test_a_chord_calls_back_with_every_result_once_all_are_done(canvas, worker):
+    assert canvas.run_chord() == sum(i * i for i in range(4))
+
+
+def test_the_demo_prints_each_primitive(example_env, worker):
+    out = subprocess.run([sys.executable, "-c", "import canvas; canvas.demo()"],
+                         cwd=celery_procs.EXAMPLES, env=example_env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "chain: 16", "group: [0, 1, 4, 9]", "chord: 14", "partial, immutable: (12, 10)"]
+
+
+def test_a_failing_member_means_the_callback_never_runs_the_errback_does(canvas, worker):
+    result = canvas.chord_with_error_callback([1, -1, 2])
+    # .get() re-raises the member's own error...
+    with pytest.raises(ValueError, match=r"cannot process -1"):
+        result.get(timeout=15)
+    # ...and the callback's stored state says why it never ran.
+    wait_until(lambda: result.state == "FAILURE", 10, "the callback's FAILURE")
+    assert isinstance(result.result, ChordError)
+    assert re.fullmatch(r"Dependency \S+ raised ValueError\('cannot process -1'\)",
+                        str(result.result))
+    # The errback was queued with the callback's id and ran on the worker.
+    match = worker.wait_for_log(rf"canvas step failed: {result.id}", 15)
+    assert match
+    assert "canvas.total" not in _succeeded_tasks(worker.log, result.id)
+
+
+def _succeeded_tasks(log: str, task_id: str) -> str:
+    return "\n".join(line for line in log.splitlines() if task_id in line and "succeeded" in line)
+
+
+def test_a_chord_counts_its_members_in_the_result_backend(canvas, worker, redis_server):
+    from celery import chord
+
+    backend = redis_server.client(1)
+    header = [canvas.add.s(1, 1), canvas.slow_square.s(3, 2.0)]
+    result = chord(header)(canvas.total.s())
+    group_id = result.parent.id
+    key = f"celery-taskset-meta-{group_id}"
+    # The solo worker runs add first, then sleeps in slow_square: one of two has reported.
+    wait_until(lambda: backend.zcard(f"{key}.j") == 1, 10, "the first member in the .j set")
+    seen = {"size": int(backend.get(f"{key}.s")), "joined": backend.zcard(f"{key}.j")}
+    assert seen == {"size": 2, "joined": 1}
+    assert result.state == "PENDING"  # the callback has not even been sent
+    assert result.get(timeout=15) == 2 + 9
+    assert json.loads(backend.get(f"celery-task-meta-{result.id}"))["result"] == 11

@@ -1,0 +1,122 @@
+"""examples/celery/task_design.py: publishing inside a transaction, after it, and through an
+outbox, on a real PostgreSQL (support.postgres: a private cluster) and a real worker.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import celery_procs
+from support.postgres import PostgresServer
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = PostgresServer().start()
+    try:
+        server.create_database("orders")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def module_env_extra(postgres):
+    # The worker gets the URL in SQLAlchemy's form, as the sandbox gives it.
+    return {"DATABASE_URL": postgres.url("orders")}
+
+
+@pytest.fixture(scope="module")
+def design(module_env, postgres, monkeypatch_module):
+    import task_design
+
+    monkeypatch_module.setattr(task_design, "DSN", postgres.url("orders", driver="postgresql"))
+    with task_design.connect() as conn:
+        conn.execute(task_design.SCHEMA)
+    return task_design
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.fixture(scope="module")
+def design_worker(module_env, tmp_path_factory):
+    log = tmp_path_factory.mktemp("design-logs") / "worker.log"
+    argv = [celery_procs.CELERY, "-A", "task_design", "worker", "--pool=solo",
+            "--loglevel=info", *celery_procs.QUICK]
+    proc = celery_procs.Proc(argv, module_env, log).start().ready(r"ready\.")
+    yield proc
+    proc.stop()
+
+
+def test_a_task_queued_inside_the_transaction_runs_before_the_commit(design, design_worker):
+    with design.connect() as conn:
+        order_id, result = design.place_order_too_early(conn, "ada@example.com")
+        # The worker has run the task while this transaction is still open.
+        assert result.get(timeout=15) == f"order {order_id} not found"
+    # Committed now, and the row is there: too late for the task.
+    assert design.confirm_order(order_id) == "confirmation to ada@example.com"
+
+
+def test_publishing_after_the_commit_finds_the_row(design, design_worker):
+    order_id, result = design.place_order("grace@example.com")
+    assert result.get(timeout=15) == "confirmation to grace@example.com"
+
+
+def test_the_outbox_commits_the_message_with_the_order(design, design_worker):
+    order_id = design.place_order_with_outbox("linus@example.com")
+    [task_id] = design.relay_outbox.delay().get(timeout=15)
+    assert design.confirm_order.AsyncResult(task_id).get(timeout=15) == (
+        "confirmation to linus@example.com")
+    assert design.relay_outbox.delay().get(timeout=15) == []  # sent once, marked sent
+    with design.connect() as conn:
+        rows = conn.execute("SELECT args, sent_at IS NOT NULL FROM outbox").fetchall()
+    assert rows == [([order_id], True)]
+
+
+def test_a_rolled_back_order_leaves_no_message(design, design_worker):
+    with pytest.raises(RuntimeError), design.connect() as conn:
+        conn.execute("INSERT INTO outbox (task, args) VALUES ('x', '[]')")
+        raise RuntimeError("the request failed after writing")
+    assert design.relay_outbox.delay().get(timeout=15) == []
+
+
+def test_an_object_in_the_message_is_a_stale_copy_an_id_reads_the_row(design, design_worker):
+    order_id, result = design.place_order("old@example.com")
+    result.get(timeout=15)
+    snapshot = {"id": order_id, "email": "old@example.com"}
+    by_value = design.confirm_order_snapshot.apply_async((snapshot,), countdown=1)
+    by_id = design.confirm_order.apply_async((order_id,), countdown=1)
+    with design.connect() as conn:  # the customer fixes the address before the tasks run
+        conn.execute("UPDATE orders SET email = 'new@example.com' WHERE id = %s", (order_id,))
+    assert by_value.get(timeout=15) == "confirmation to old@example.com"
+    assert by_id.get(timeout=15) == "confirmation to new@example.com"
+
+
+def test_waiting_for_a_task_inside_a_task_is_refused(design, design_worker):
+    order_id, result = design.place_order("wait@example.com")
+    result.get(timeout=15)
+    with pytest.raises(RuntimeError, match=r"Never call result\.get\(\) within a task!"):
+        design.confirm_and_wait.delay(order_id).get(timeout=15)
+
+
+def test_the_pages_commands_run_as_written(module_env, postgres, design, design_worker):
+    """The Try it lines need a PostgreSQL, which the site's page check doesn't have."""
+    page = (celery_procs.ROOT / "docs" / "celery" / "q32-task-design.md").read_text()
+    shown = [line for line in page.splitlines() if line.startswith("python -c ")]
+    assert len(shown) == 3
+    env = {**module_env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    outputs = [subprocess.run(["bash", "-c", line], cwd=celery_procs.EXAMPLES, env=env,
+                              capture_output=True, text=True, timeout=60) for line in shown]
+    assert [o.returncode for o in outputs] == [0, 0, 0], [o.stderr[-500:] for o in outputs]
+    assert outputs[1].stdout == "confirmation to ada@example.com\n"
+    assert re.fullmatch(r"order \d+ not found\n", outputs[2].stdout)

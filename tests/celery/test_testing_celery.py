@@ -1,0 +1,153 @@
+"""examples/celery/testing_celery.py: four ways to test a task, and what each one hides.
+
+The module has its own Redis (module_env). The in-process worker and the subprocess
+worker read the same queue, so they never run at the same time: the in-process one is
+started and stopped inside the cost test, before the subprocess worker's fixture starts.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from kombu.exceptions import EncodeError
+
+from support import celery_procs
+from support.proofs import never
+from support.waiting import wait_until
+
+pytestmark = pytest.mark.slow
+INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q33-costs.md"
+LINES = [("pen", 2, 150), ("notebook", 1, 400)]
+
+
+@pytest.fixture(scope="module")
+def tc(module_env):
+    import testing_celery
+
+    return testing_celery
+
+
+@pytest.fixture(scope="module")
+def real_worker(module_env, tmp_path_factory):
+    """`celery -A testing_celery worker`: a real process, reading `testing` only."""
+    log = tmp_path_factory.mktemp("testing-celery-logs") / "worker.log"
+    argv = [celery_procs.CELERY, "-A", "testing_celery", "worker", "--pool=solo",
+            "--loglevel=info", *celery_procs.QUICK]
+    proc = celery_procs.Proc(argv, module_env, log).start().ready(r"ready\.")
+    yield proc
+    proc.stop()
+
+
+@contextlib.contextmanager
+def eager(app):
+    """What many test suites set globally: .delay() runs the task right here, in-process."""
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = False
+
+
+def test_call_the_function_and_apply_it_no_broker_involved(tc, module_redis):
+    assert tc.invoice_total(LINES) == 700  # the task object is callable: a plain call
+    result = tc.invoice_total.apply((LINES,))  # runs here, with a task context
+    assert (result.state, result.get()) == ("SUCCESS", 700)
+    assert module_redis.client(0).dbsize() == 0  # nothing was sent
+
+
+def timed(fn):
+    start = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - start
+
+
+def test_what_each_approach_costs(tc, request):
+    from celery.contrib.testing.worker import start_worker
+
+    costs = {}
+    _, costs["Call the function"] = timed(lambda: tc.invoice_total(LINES))
+    _, costs["`.apply()`"] = timed(lambda: tc.invoice_total.apply((LINES,)).get())
+    with eager(tc.app):
+        _, costs["`task_always_eager`, `.delay()`"] = timed(
+            lambda: tc.invoice_total.delay(LINES).get())
+
+    def in_process():
+        with start_worker(tc.app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            return tc.invoice_total.delay(LINES).get(timeout=30)
+
+    value, costs["In-process worker (`start_worker`): start, one task, stop"] = timed(in_process)
+    assert value == 700
+
+    def subprocess_worker():
+        request.getfixturevalue("real_worker")  # started here, stopped at the module's end
+        return tc.invoice_total.delay(LINES).get(timeout=30)
+
+    value, costs["Worker process (this guide): start, one task"] = timed(subprocess_worker)
+    assert value == 700
+    warm, costs["Worker process, one more task"] = timed(
+        lambda: tc.invoice_total.delay(LINES).get(timeout=30))
+    assert warm == 700
+
+    figures = list(costs.values())
+    assert figures[0] < figures[3] and figures[0] < figures[4]
+    rows = "\n".join(f"| {what} | {seconds * 1000:,.1f} ms |" for what, seconds in costs.items())
+    INCLUDE.write_text(
+        "<!-- Written by tests/celery/test_testing_celery.py::test_what_each_approach_costs."
+        " Do not edit. -->\n"
+        "The same task each way, measured on this guide's last run (one sample each):\n\n"
+        f"| Approach | Wall time |\n|---|---|\n{rows}\n")
+
+
+def test_apply_accepts_an_object_eager_and_real_calls_refuse_it(tc, module_redis):
+    order = tc.Order(id=7, lines=LINES)
+    assert tc.total_of_order.apply((order,)).get() == 700  # green: nothing is serialized
+    with eager(tc.app), pytest.raises(EncodeError, match="Order is not JSON serializable"):
+        tc.total_of_order.delay(order)  # eager .delay() round-trips the arguments
+    with pytest.raises(EncodeError, match="Order is not JSON serializable"):
+        tc.total_of_order.delay(order)  # a real call: refused in the caller
+    assert module_redis.client(0).llen("testing") == 0
+
+
+def test_eager_returns_an_object_a_real_worker_cannot_store(tc, real_worker):
+    with eager(tc.app):
+        assert tc.find_order.delay(7).get() == tc.Order(id=7, lines=[])  # green
+    result = tc.find_order.delay(7)
+    with pytest.raises(Exception) as failure:
+        result.get(timeout=15)
+    assert (result.state, type(failure.value).__name__) == ("FAILURE", "EncodeError")
+    assert "Order is not JSON serializable" in str(failure.value)
+
+
+def test_eager_runs_a_routed_task_no_worker_reads(tc, real_worker, module_redis):
+    with eager(tc.app):
+        assert tc.render_invoice.delay(7).get() == "invoice-7.pdf"  # green
+    result = tc.render_invoice.delay(7)  # for real: routed to `reports`
+    broker = module_redis.client(0)
+    wait_until(lambda: broker.llen("reports") == 1, 5, "the message in the reports list")
+    never(lambda: "testing_celery.render_invoice[" in real_worker.log, 1.0, "the worker running it")
+    assert result.state == "PENDING"
+
+
+def test_eager_retries_at_once_a_worker_waits_between_tries(tc, real_worker):
+    with eager(tc.app):
+        retries, eager_s = timed(lambda: tc.sync_with_partner.delay(2).get())
+    assert retries == 2 and eager_s < 0.5  # the 1 s retry delays never happened
+    retries, real_s = timed(lambda: tc.sync_with_partner.delay(2).get(timeout=30))
+    assert retries == 2 and real_s >= 2  # two retries, each 1 s later
+
+
+def test_the_pages_commands_print_without_a_worker(module_env, module_redis):
+    """The two `python -c` lines of Try it, as written; `reports` has no worker here."""
+    page = (celery_procs.ROOT / "docs" / "celery" / "q33-testing-celery.md").read_text()
+    shown = [line for line in page.splitlines() if line.startswith("python -c ")]
+    assert len(shown) == 2
+    env = {**module_env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    waiting = module_redis.client(0).llen("reports")
+    outputs = [subprocess.run(["bash", "-c", line], cwd=celery_procs.EXAMPLES, env=env,
+                              capture_output=True, text=True, timeout=60) for line in shown]
+    assert [(o.returncode, o.stdout) for o in outputs] == [(0, "300\n"), (0, "invoice-7.pdf\n")]
+    assert module_redis.client(0).llen("reports") == waiting  # eager sent nothing
