@@ -51,7 +51,7 @@ def test_inspect_and_flower_list_the_running_task(started, own_stack):
     node, flower = started
     # Short runs first: once Flower lists one, it is receiving the worker's events. On Redis
     # events travel by pub/sub, so those sent before Flower subscribed are gone for good, and
-    # /healthcheck answers before it has (seen: a single short run never showed up).
+    # /healthcheck answers before it has, so a single short run may never show up.
     shorts = []
 
     def flower_lists_a_short_run() -> bool:

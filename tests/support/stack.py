@@ -245,7 +245,7 @@ class Stack:
         self.stop(*self.procs)
         for client in self._clients:
             # A live AsyncResult unsubscribes from its channel when collected; with Redis gone
-            # that retries for about 20 s before it raises.
+            # that retries, 20 times a second apart, before it raises.
             with contextlib.suppress(Exception):
                 client.backend.result_consumer.subscribed_to.clear()
             with contextlib.suppress(Exception):
