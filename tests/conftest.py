@@ -85,10 +85,12 @@ def own_stack(stack, tmp_path_factory):
 
 @pytest.fixture
 def make_stack(stack, tmp_path):
-    """`make_stack(**options)`: a fresh Stack (see its arguments), closed after the test."""
+    """`make_stack(**options)`: a fresh Stack (see its arguments), closed after the test; its
+    SMTP sink is the session's unless `smtp=` says otherwise."""
     made: list[Stack] = []
 
     def make(**options) -> Stack:
+        options.setdefault("smtp", stack.smtp)
         made.append(Stack(tmp_path / f"stack-{len(made)}", **options))
         return made[-1]
 
