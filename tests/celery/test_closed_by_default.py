@@ -21,7 +21,8 @@ from support.waiting import free_port
 def flower(stack):
     port = free_port()
     proc = stack.start("celery", ["-A", "celery_app", "flower", "--address=127.0.0.1",
-                                  f"--port={port}", "--basic-auth=admin:s3cret"], "flower.log")
+                                  f"--port={port}", "--basic-auth=admin:s3cret"], "flower.log",
+                       traced=False)  # Flower runs no example code of its own
     try:
         proc.wait_for_log(r"Visit me at http", timeout=20)
         yield f"http://127.0.0.1:{port}"

@@ -91,7 +91,8 @@ def queue_is_empty(redis: RedisServer) -> bool:
 def background_signup(stack: Stack):
     """A real uvicorn, and one signup through BackgroundTasks that got its 201:
     yields (api, email, response); the server is stopped on the way out."""
-    api = stack.uvicorn("api:app", settings=SETTINGS)
+    # Untraced: its lines run traced in test_signup_background, and a kill -9 loses the data.
+    api = stack.uvicorn("api:app", settings=SETTINGS, traced=False)
     try:
         email = new_address()
         response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})

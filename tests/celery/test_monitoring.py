@@ -26,7 +26,8 @@ def started(own_stack):
     url = f"http://127.0.0.1:{port}"
     flower = own_stack.start("celery", ["-A", "monitoring", "flower", "--address=127.0.0.1",
                                         f"--port={port}"], "flower.log",
-                             env={"FLOWER_UNAUTHENTICATED_API": "true"})  # else 401s
+                             env={"FLOWER_UNAUTHENTICATED_API": "true"},  # else 401s
+                             traced=False)  # Flower runs no example code of its own
 
     def healthy():
         flower.wait_for_log(r"", timeout=0)  # fails at once if Flower exited

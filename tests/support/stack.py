@@ -176,9 +176,15 @@ class Stack:
 
     # -- processes ------------------------------------------------------------------------------
     def start(self, program: str, args: list[str], log: str, settings: dict | None = None,
-              env: dict | None = None) -> Proc:
-        """`program` (celery or uvicorn) through support.launch, from the app root, logged."""
+              env: dict | None = None, traced: bool | None = None) -> Proc:
+        """`program` (celery or uvicorn) through support.launch, from the app root, logged.
+
+        `traced=False` runs it without coverage: for a process whose example lines the
+        suite runs elsewhere anyway (Flower, a second worker of celery_app), it only costs.
+        """
         full_env = {**self.env(), **(env or {})}
+        if traced is False:
+            full_env = untraced(full_env)
         if settings:
             full_env[launch.SETTINGS_VAR] = json.dumps(settings)
         argv = [sys.executable, "-m", "support.launch", program, *args]
@@ -190,14 +196,15 @@ class Stack:
         return proc.start()
 
     def worker(self, app: str = "celery_app", *args: str, name: str = "w1", ready: bool = True,
-               settings: dict | None = None, env: dict | None = None) -> Proc:
+               settings: dict | None = None, env: dict | None = None,
+               traced: bool | None = None) -> Proc:
         """`celery -A <app> worker -n <name>@%h --loglevel=info` with the QUICK flags.
 
         `ready=False` returns at once: start several, then `wait_for_log(r"ready\\.")` each.
         """
         self.redis  # noqa: B018 (started, if it was not yet)
         proc = self.start("celery", ["-A", app, "worker", "-n", f"{name}@%h", "--loglevel=info",
-                                     *QUICK, *args], f"{name}.log", settings, env)
+                                     *QUICK, *args], f"{name}.log", settings, env, traced)
         return proc.ready(r"ready\.") if ready else proc
 
     def beat(self, app: str = "celery_app", settings: dict | None = None,
@@ -210,11 +217,11 @@ class Stack:
         return proc.ready(r"beat: Starting")
 
     def uvicorn(self, app: str = "api:app", *args: str, settings: dict | None = None,
-                env: dict | None = None) -> Proc:
+                env: dict | None = None, traced: bool | None = None) -> Proc:
         """`uvicorn <app>` on a free port, ready; the Proc has `.port` and `.url`."""
         port = free_port()
         proc = self.start("uvicorn", [app, "--host", "127.0.0.1", "--port", str(port), *args],
-                          f"uvicorn-{port}.log", settings, env)
+                          f"uvicorn-{port}.log", settings, env, traced)
         proc.port, proc.url = port, f"http://127.0.0.1:{port}"
         return proc.ready(r"Application startup complete")
 
