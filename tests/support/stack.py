@@ -9,7 +9,7 @@
     stack.celery("inspect", "stats")         # a `celery` command run to its end
     stack.client()                           # a Celery producer bound to this stack's Redis
     stack.bind(app)                          # an example's app, bound to it for good
-    stack.postgres()                         # a private PostgreSQL, when the stack has one
+    stack.postgres(), stack.rabbitmq()       # private servers of the sections to come
     stack.close()                            # every process it started is reaped
 
 Programs run from the Celery section's app root through support.launch, which takes the
@@ -118,15 +118,20 @@ class Stack:
         return self._smtp
 
     def postgres(self):
-        """A private PostgreSQL for this stack, started on first use.
+        """A private PostgreSQL for this stack, started on first use, stopped by close().
 
         The extension point for the sections to come: support/postgres.py provides the
-        server (start() and stop()); a RabbitMQ node plugs in the same way, in `_service`.
+        server (its start(), url() and stop()), and a RabbitMQ node plugs in the same way.
         """
         from . import postgres
 
-        return self._service("postgres", lambda: postgres.PostgresServer(
-            self.workdir / "postgres").start())
+        return self._service("postgres", lambda: postgres.PostgresServer().start())
+
+    def rabbitmq(self):
+        """A private RabbitMQ node (support/rabbitmq.py), as `postgres()` is for PostgreSQL."""
+        from . import rabbitmq
+
+        return self._service("rabbitmq", lambda: rabbitmq.RabbitMQ().start())
 
     def _service(self, name: str, start):
         with self._lock:
