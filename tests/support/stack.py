@@ -230,7 +230,7 @@ class Stack:
         proc.port, proc.url = port, f"http://127.0.0.1:{port}"
         return proc.ready(r"Application startup complete")
 
-    def celery(self, *args: str, timeout: float = 30) -> str:
+    def celery(self, *args: str, timeout: float = 90) -> str:
         """Run `celery <args>` to its end and return its output; fails unless it exits 0."""
         out = subprocess.run([sys.executable, "-m", "support.launch", "celery", *args],
                              cwd=EXAMPLES, env=self.env(), capture_output=True, text=True,
@@ -240,7 +240,7 @@ class Stack:
                                  f"{out.stdout}{out.stderr}")
         return out.stdout
 
-    def celery_json(self, *args: str, timeout: float = 30) -> object:
+    def celery_json(self, *args: str, timeout: float = 90) -> object:
         """`celery <args> --json`, parsed."""
         return json.loads(self.celery(*args, "--json", timeout=timeout))
 
