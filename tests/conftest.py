@@ -5,7 +5,6 @@ Each pytest-xdist process gets its own session stack, so nothing is shared with 
 machine's Redis on 6379 or with another run.
 """
 
-import importlib
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,9 @@ from support.untraced import coverage_paused
 
 # Before any test module imports an example: see support.stack on Celery and os.environ.
 SESSION_REDIS_PORT = preset_environment()
-# What the session's worker and this process shorten (support.launch): send_email retries
-# at once, and the welcome mails skip their stand-in for slow work.
+# What the session's worker shortens (support.launch): send_email retries at once, and the
+# welcome mail skips its stand-in for slow work.
 FAST = {"celery_app.send_email.default_retry_delay": 0, "signup_celery.SLOW_WORK_SECONDS": 0}
-FAST_HERE = {"signup_background.SLOW_WORK_SECONDS": 0}
 
 
 # The longest modules first: pytest-xdist hands out whole modules in collection order, and
@@ -44,10 +42,7 @@ def stack(tmp_path_factory):
 
     stack = Stack(tmp_path_factory.mktemp("stack"), redis_port=SESSION_REDIS_PORT)
     try:
-        with stack.exported(), pytest.MonkeyPatch.context() as patch:
-            for path, value in FAST_HERE.items():
-                module, _, name = path.rpartition(".")
-                patch.setattr(importlib.import_module(module), name, value)
+        with stack.exported():
             stack.bind(celery_app.app)
             stack.redis  # noqa: B018 (started now: the example app may publish at once)
             yield stack
@@ -62,8 +57,19 @@ def worker(stack):
                         settings=FAST)
 
 
+@pytest.fixture(scope="session")
+def quick_background():
+    """BackgroundTasks in this process (the API in a TestClient) skip the welcome mail's
+    stand-in for slow work, as the session's worker does."""
+    import signup_background
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(signup_background, "SLOW_WORK_SECONDS", 0)
+        yield
+
+
 @pytest.fixture
-def client(worker):
+def client(worker, quick_background):
     """The real FastAPI app in-process, talking to the real worker."""
     import api
     from fastapi.testclient import TestClient

@@ -27,7 +27,9 @@ from support.waiting import wait_until
 pytestmark = pytest.mark.slow
 DELAY = 1.0  # long enough to kill during it, short enough to keep the suite fast
 WATCH = DELAY + 0.5  # "never arrives" is watched for longer than the work takes
-SETTINGS = {"crash_safety.SLOW_WORK_SECONDS": DELAY, "signup_background.SLOW_WORK_SECONDS": DELAY}
+# Each process gets only its own module's setting: a key makes support.launch import its module.
+WORKER_SETTINGS = {"crash_safety.SLOW_WORK_SECONDS": DELAY}
+API_SETTINGS = {"signup_background.SLOW_WORK_SECONDS": DELAY}
 
 
 def new_address() -> str:
@@ -46,7 +48,7 @@ def crash(own_stack):
 @pytest.fixture(scope="module")
 def crash_worker(crash, own_stack):
     """`celery -A crash_safety worker -c 1`: one prefork child, the one we kill."""
-    return own_stack.worker("crash_safety", "-c", "1", settings=SETTINGS)
+    return own_stack.worker("crash_safety", "-c", "1", settings=WORKER_SETTINGS)
 
 
 def runs(worker: Proc, email: str) -> list[tuple[int, bool]]:
@@ -92,7 +94,7 @@ def background_signup(stack: Stack):
     """A real uvicorn, and one signup through BackgroundTasks that got its 201:
     yields (api, email, response); the server is stopped on the way out."""
     # Untraced: its lines run traced in test_signup_background, and a kill -9 loses the data.
-    api = stack.uvicorn("api:app", settings=SETTINGS, traced=False)
+    api = stack.uvicorn("api:app", settings=API_SETTINGS, traced=False)
     try:
         email = new_address()
         response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})

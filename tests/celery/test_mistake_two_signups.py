@@ -16,7 +16,7 @@ def test_both_routes_are_registered(stack):
     assert [(r.methods, r.endpoint.__name__) for r in routes] == [({"POST"}, "signup")] * 2
 
 
-def test_the_first_route_answers_and_the_second_never_runs(stack):
+def test_the_first_route_answers_and_the_second_never_runs(stack, quick_background):
     import mistake_two_signups
 
     to = f"twice-{uuid.uuid4().hex[:8]}@example.com"
