@@ -1,27 +1,22 @@
-"""Shared fixtures: one private Redis, SMTP server, media folder and worker per test process.
+"""Shared fixtures, all built on support.stack: the session's stack and worker, a module's own
+stack, and stacks a test makes for itself.
 
-Each pytest-xdist process gets its own set, so nothing is shared with the
+Each pytest-xdist process gets its own session stack, so nothing is shared with the
 machine's Redis on 6379 or with another run.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 
-from support import celery_procs
-from support.proofs import own_broker
-from support.redis_server import RedisServer
-from support.smtp_sink import SmtpSink
+from support.stack import Stack, preset_environment
 from support.untraced import coverage_paused
-from support.waiting import free_port
 
-# The session Redis's address is fixed now, before any test module is imported: importing
-# celery_app loads celeryconfig, and Celery prefers these two variables whenever it builds a
-# producer pool or a result backend. So nothing in a test process falls back to localhost:6379.
-SESSION_REDIS_PORT = free_port()
-os.environ["CELERY_BROKER_URL"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/0"
-os.environ["CELERY_RESULT_BACKEND"] = f"redis://127.0.0.1:{SESSION_REDIS_PORT}/1"
+# Before any test module imports an example: see support.stack on Celery and os.environ.
+SESSION_REDIS_PORT = preset_environment()
+# What the session's worker shortens (support.launch): send_email retries at once, and the
+# welcome mail skips its stand-in for slow work.
+FAST = {"celery_app.send_email.default_retry_delay": 0, "signup_celery.SLOW_WORK_SECONDS": 0}
 
 
 # The longest modules first: pytest-xdist hands out whole modules in collection order, and
@@ -53,32 +48,77 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory) -> RedisServer:
-    server = RedisServer(tmp_path_factory.mktemp("redis"), port=SESSION_REDIS_PORT).start()
-    yield server
-    server.stop()
+def stack(tmp_path_factory):
+    """The session's stack: a private Redis (db 0 broker, db 1 results), SMTP sink and media
+    folder. This process runs on it (os.environ, and celery_app's app bound to it), as the
+    API in a TestClient and a reader's client code do."""
+    import celery_app
+
+    stack = Stack(tmp_path_factory.mktemp("stack"), redis_port=SESSION_REDIS_PORT)
+    try:
+        with stack.exported():
+            stack.bind(celery_app.app)
+            stack.redis  # noqa: B018 (started now: the example app may publish at once)
+            yield stack
+    finally:
+        stack.close()
+
+
+@pytest.fixture(scope="session")
+def worker(stack):
+    """The session's worker: `celery -A celery_app worker -Q celery,emails,images`, solo pool."""
+    return stack.worker("celery_app", "-Q", "celery,emails,images", "--pool=solo",
+                        settings=FAST)
+
+
+@pytest.fixture(scope="session")
+def quick_background():
+    """BackgroundTasks in this process (the API in a TestClient) skip the welcome mail's
+    stand-in for slow work, as the session's worker does."""
+    import signup_background
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(signup_background, "SLOW_WORK_SECONDS", 0)
+        yield
+
+
+@pytest.fixture
+def client(worker, quick_background):
+    """The real FastAPI app in-process, talking to the real worker."""
+    import api
+    from fastapi.testclient import TestClient
+
+    with TestClient(api.app) as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
-def module_redis(tmp_path_factory) -> RedisServer:
-    """A Redis of the test module's own, for demos that fill, inspect or kill it whole."""
-    server = RedisServer(tmp_path_factory.mktemp("module-redis")).start()
-    yield server
-    server.stop()
+def own_stack(stack, tmp_path_factory):
+    """A stack with a Redis and a media folder of the module's own, for demos that kill,
+    flush or fill them; the SMTP sink is the session's."""
+    own = Stack(tmp_path_factory.mktemp("own-stack"), smtp=stack.smtp)
+    try:
+        yield own
+    finally:
+        own.close()
 
 
-@pytest.fixture(scope="module")
-def module_env_extra() -> dict[str, str]:
-    """Variables a demo module adds to `module_env`: a module overrides this fixture."""
-    return {}
+@pytest.fixture
+def make_stack(stack, tmp_path):
+    """`make_stack(**options)`: a fresh Stack (see its arguments), closed after the test; its
+    SMTP sink is the session's unless `smtp=` says otherwise."""
+    made: list[Stack] = []
 
+    def make(**options) -> Stack:
+        options.setdefault("smtp", stack.smtp)
+        made.append(Stack(tmp_path / f"stack-{len(made)}", **options))
+        return made[-1]
 
-@pytest.fixture(scope="module")
-def module_env(example_env, module_redis, module_env_extra) -> dict:
-    """The example environment on the module's own Redis, for this process too while the
-    module runs (support.proofs.own_broker): the demo's app and workers see only that Redis."""
-    with own_broker(example_env, module_redis, **module_env_extra) as env:
-        yield env
+    try:
+        yield make
+    finally:
+        for each in made:
+            each.close()
 
 
 @pytest.fixture(scope="module")
@@ -87,67 +127,3 @@ def untraced_module():
     Chromium, or starts the examples as subprocesses, which are measured on their own)."""
     with coverage_paused():
         yield
-
-
-@pytest.fixture(scope="session")
-def smtp() -> SmtpSink:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="session")
-def media_dir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("media")
-
-
-@pytest.fixture(scope="session")
-def example_env(redis_server, smtp, media_dir) -> dict:
-    """The environment a reader's shell would have, pointed at the test's own services."""
-    env = {
-        "CELERY_BROKER_URL": redis_server.url(0),
-        "CELERY_RESULT_BACKEND": redis_server.url(1),
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(smtp.port),
-        "MEDIA_DIR": str(media_dir),
-        "EMAIL_RETRY_DELAY": "0",
-        "WELCOME_DELAY": "0",
-    }
-    os.environ.update(env)  # for the API and the client side, in this process
-    import celery_app
-
-    app = celery_app.app
-    # Celery prefers CELERY_BROKER_URL/CELERY_RESULT_BACKEND from os.environ when it builds
-    # its producer pool and its result backend, and then keeps them. Build both now, while
-    # os.environ names this Redis: a demo module that later points os.environ at a Redis of
-    # its own (support.proofs.own_broker) must not redirect the example app for good.
-    assert app.pool.connection.port == redis_server.port
-    assert (app.backend.connparams["port"], app.backend.connparams["db"]) == (redis_server.port, 1)
-    return {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-
-
-@pytest.fixture(scope="session")
-def worker(example_env, tmp_path_factory):
-    """One real worker (solo pool) consuming celery, emails and images."""
-    log = tmp_path_factory.mktemp("logs") / "worker.log"
-    proc = celery_procs.worker(example_env, log, "--pool=solo")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="session")
-def celery(example_env):
-    """The client side: the app as the API process sees it."""
-    import celery_app
-
-    return celery_app.app
-
-
-@pytest.fixture
-def client(worker):
-    """The real FastAPI app in-process, talking to the real worker."""
-    import api
-    from fastapi.testclient import TestClient
-
-    with TestClient(api.app) as c:
-        yield c

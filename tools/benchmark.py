@@ -22,7 +22,6 @@ import platform
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -407,30 +406,29 @@ def chart(result: dict) -> str:
 
 
 def run(counts: dict, command: str) -> dict:
-    from support.celery_procs import CELERY, QUICK, Proc
-    from support.redis_server import RedisServer
+    from support.celery_procs import Proc
+    from support.stack import Stack, urls
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))  # logs; kept if anything fails
-    server = RedisServer(tmp / "redis").start()
+    stack = Stack(tmp)  # the test suite's way to run private servers and workers
+    server = stack.redis
     progress(f"private redis-server on port {server.port}, logs in {tmp}")
     # Celery reads these two variables before its own configuration, so app.conf.update()
     # would lose to a shell that already points them at another Redis: set them here.
-    os.environ.update(CELERY_BROKER_URL=server.url(0), CELERY_RESULT_BACKEND=server.url(1))
+    os.environ.update(urls(server.port))
     # The workers run `-A benchmark` from the app root: this file's folder goes on their path.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": str(Path(__file__).parent)}
+    path = {"PYTHONPATH": os.pathsep.join([str(ROOT / "tests"), str(Path(__file__).parent)])}
     # redis-py 8 reads with a 5 s socket timeout: longer than every BRPOP here, still bounded.
     r = redis.Redis.from_url(server.url(0), socket_timeout=90)
     results = redis.Redis.from_url(server.url(1), socket_timeout=30)
-    procs = []
     try:
-        for queue, args in WORKERS.items():  # all at once: they start in parallel
-            argv = [CELERY, "-A", "benchmark", "worker", "-Q", queue, "-n", f"{queue}@%h",
-                    "--loglevel=info", *QUICK, *args]
-            procs.append(Proc(argv, env, tmp / f"{queue}.log").start())
+        workers = [stack.worker("benchmark", "-Q", queue, *args, name=queue, ready=False,
+                                env=path)  # all at once: they start in parallel
+                   for queue, args in WORKERS.items()]
         for i in range(RAW_CONSUMERS):
             argv = [sys.executable, __file__, "--raw-consumer", server.url(0)]
-            procs.append(Proc(argv, env, tmp / f"raw{i}.log").start())
-        for proc in procs[:len(WORKERS)]:
+            stack.procs.append(Proc(argv, stack.env(**path), tmp / f"raw{i}.log").start())
+        for proc in workers:
             proc.wait_for_log(r"ready\.", timeout=60)
         for _ in range(RAW_CONSUMERS):
             _, ready = r.brpop([RAW_READY], timeout=60)
@@ -440,13 +438,7 @@ def run(counts: dict, command: str) -> dict:
     finally:
         with contextlib.suppress(redis.RedisError):
             r.lpush(RAW_IN, *[b"X"] * RAW_CONSUMERS)
-        for proc in procs[:len(WORKERS)]:  # SIGTERM to all first: warm shutdowns overlap
-            proc.proc.terminate()
-        for proc in procs:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.proc.wait(20)
-            proc.stop()
-        server.stop()
+        stack.close()  # SIGTERM to all first: warm shutdowns overlap; then each is reaped
         progress("all stopped")
     shutil.rmtree(tmp)
     return {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "command": command,

@@ -24,7 +24,7 @@ app.config_from_object("celeryconfig")
 @app.task(
     bind=True,
     max_retries=3,  # 3 retries = 4 runs in all (3 is also the default)
-    default_retry_delay=int(os.environ.get("EMAIL_RETRY_DELAY", "60")),
+    default_retry_delay=60,  # seconds between runs (3 minutes is the default)
 )
 def send_email(self, to: str, subject: str, body: str) -> dict:
     try:

@@ -10,7 +10,6 @@ a no-op. `once()` is the reusable part; `charge` shows it in a task.
 """
 
 import os
-import time
 from functools import cache
 
 import redis
@@ -41,12 +40,6 @@ def forget(key: str) -> None:
 # --8<-- [end:once]
 
 
-def _rest_of_the_task() -> None:
-    # Stands for work after the effect; a crash here, before the ack, is what
-    # redelivers the message. CHARGE_PAUSE lets a test crash the worker in it.
-    time.sleep(float(os.environ.get("CHARGE_PAUSE", "0")))
-
-
 # --8<-- [start:charge]
 @app.task
 def charge(order_id: int, cents: int) -> str:
@@ -55,13 +48,11 @@ def charge(order_id: int, cents: int) -> str:
     if not once(f"charge:{order_id}"):
         return "already charged: skipped"
     _redis().rpush(f"ledger:{order_id}", cents)  # the side effect (stands for a payment)
-    _rest_of_the_task()
     return "charged"
 
 
 @app.task
 def charge_naive(order_id: int, cents: int) -> str:
     _redis().rpush(f"ledger:{order_id}", cents)  # runs again on every redelivery
-    _rest_of_the_task()
     return "charged"
 # --8<-- [end:charge]

@@ -49,7 +49,7 @@ def cleanup_old_files() -> int:
 
 
 # --8<-- [start:names]
-every = os.environ.get("CLEANUP_EVERY_SECONDS")  # only for the test: Beat on a short interval
+every = os.environ.get("CLEANUP_EVERY_SECONDS")  # as in celery_app.py: watch Beat work
 app.conf.beat_schedule = {
     "cleanup-every-night": {
         "task": "tasks.cleanup_old_files",  # registered as mistake_task_names.cleanup_old_files

@@ -7,8 +7,6 @@ message is sent twice. Shown on docs/celery/q27-celery-vs-backgroundtasks.md:
     celery -A periodic worker --loglevel=info
 """
 
-import os
-
 from celery import Celery
 
 # --8<-- [start:schedule]
@@ -21,11 +19,10 @@ def send_digest() -> str:
     return "digest sent"
 
 
-# DIGEST_EVERY_SECONDS shortens the interval, to watch Beat at work.
 app.conf.beat_schedule = {
     "digest": {
         "task": send_digest.name,  # the registered name: "periodic.send_digest"
-        "schedule": float(os.environ.get("DIGEST_EVERY_SECONDS", "60")),
+        "schedule": 60.0,  # seconds
     },
 }
 # --8<-- [end:schedule]

@@ -8,7 +8,6 @@ import uuid
 import pytest
 from PIL import Image
 
-from support.demo_stack import DemoStack
 from support.task_api import poll_status
 
 
@@ -21,14 +20,14 @@ def test_health(client):
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_send_email_is_queued_and_succeeds(client, smtp):
+def test_send_email_is_queued_and_succeeds(client, stack):
     to = address()
     response = client.post("/send-email", json={"to": to, "subject": "Hello", "body": "Hi!"})
     assert response.status_code == 202
     queued = response.json()
     assert queued["status_url"] == f"/task/{queued['task_id']}"
     status = poll_status(client, queued["status_url"], "SUCCESS")
-    [mail] = smtp.wait_for(to)
+    [mail] = stack.smtp.wait_for(to)
     assert status == {
         "task_id": queued["task_id"],
         "status": "SUCCESS",
@@ -39,9 +38,9 @@ def test_send_email_is_queued_and_succeeds(client, smtp):
     assert (mail["Subject"], mail.get_content().strip()) == ("Hello", "Hi!")
 
 
-def test_a_failed_task_shows_its_error_not_an_empty_object(client, smtp):
+def test_a_failed_task_shows_its_error_not_an_empty_object(client, stack):
     to = address()
-    with smtp.refusing() as refused:
+    with stack.smtp.refusing() as refused:
         task_id = client.post("/send-email", json={"to": to, "subject": "s", "body": "b"}
                               ).json()["task_id"]
         status = poll_status(client, f"/task/{task_id}", "FAILURE")
@@ -58,14 +57,14 @@ def test_an_unknown_id_is_pending_and_says_what_that_means(client):
     assert (status["result"], status["error"]) == (None, None)
 
 
-def test_process_image_is_queued_and_resized(client, media_dir):
+def test_process_image_is_queued_and_resized(client, stack):
     name = f"api-{uuid.uuid4().hex[:8]}.png"
-    Image.new("RGB", (1000, 500), "teal").save(media_dir / name)
+    Image.new("RGB", (1000, 500), "teal").save(stack.media / name)
     response = client.post("/process-image", json={"name": name, "width": 200})
     assert response.status_code == 202
     status = poll_status(client, response.json()["status_url"], "SUCCESS")
     assert status["result"] == {"output": f"resized/{name}", "size": [200, 100]}
-    with Image.open(media_dir / "resized" / name) as img:
+    with Image.open(stack.media / "resized" / name) as img:
         assert img.size == (200, 100)
 
 
@@ -85,29 +84,27 @@ def test_path_traversal_is_refused(client):
 
 
 @pytest.fixture(scope="module")
-def slow_retry_worker(example_env, redis_server, tmp_path_factory):
-    """A second worker whose send_email waits 60 s between retries, so RETRY can be read.
+def slow_retry(stack, own_stack):
+    """A second worker, with send_email's own 60 s between retries, so RETRY can be read.
 
     Its broker is private (no other worker takes its messages); its results go to
     the session's backend, which the API reads.
     """
-    stack = DemoStack(tmp_path_factory.mktemp("slow-retry"))
-    try:
-        stack.worker("celery_app", "-Q", "emails", "--pool=solo",
-                     CELERY_RESULT_BACKEND=redis_server.url(1), EMAIL_RETRY_DELAY="60")
-        yield stack
-    finally:
-        stack.close()
+    own_stack.worker("celery_app", "-Q", "emails", "--pool=solo",
+                     env={"CELERY_RESULT_BACKEND": stack.redis.url(1)})
+    return own_stack.client()
 
 
 @pytest.mark.slow
-def test_a_retrying_task_shows_the_last_error(client, smtp, slow_retry_worker):
+def test_a_retrying_task_shows_the_last_error(client, stack, slow_retry):
+    import celery_app
+
+    assert celery_app.send_email.default_retry_delay == 60
     to = address()
-    with smtp.refusing(1) as refused:
-        sent = slow_retry_worker.client.send_task("celery_app.send_email", (to, "s", "b"),
-                                                  queue="emails")
+    with stack.smtp.refusing(1) as refused:
+        sent = slow_retry.send_task("celery_app.send_email", (to, "s", "b"), queue="emails")
         status = poll_status(client, f"/task/{sent.id}", "RETRY")
     assert refused() == 1
     assert status["error"] == "SMTPDataError: (451, b'4.3.0 try again later')"
     assert status["result"] is None
-    assert smtp.to(to) == []  # the next run is 60 s away
+    assert stack.smtp.to(to) == []  # the next run is 60 s away

@@ -1,5 +1,4 @@
-"""Issue 7, bad input: every endpoint of examples/celery/api.py answers with a 4xx and a JSON
-message.
+"""Bad input: every endpoint of examples/celery/api.py answers with a 4xx and a JSON message.
 
 Nothing of it reaches the broker (LPUSH is counted on the Redis server itself),
 sends a mail, creates a user, or touches a file outside MEDIA_DIR.
@@ -29,14 +28,14 @@ EMAIL_FIELD = {"/send-email": "to", "/q27/background/signup": "email",
 
 
 @pytest.fixture
-def untouched(client, redis_server, smtp):
+def untouched(client, stack):
     """Around each test: no message published, no mail sent, no user created."""
     import users
 
     known = dict(users.USERS)
-    with NothingPublished(redis_server.client(0)):
+    with NothingPublished(stack.redis.client(0)):
         yield client
-    assert smtp.to("ok@example.com") == []  # the only deliverable address in these bodies
+    assert stack.smtp.to("ok@example.com") == []  # the only deliverable address in these bodies
     assert known == users.USERS
 
 
@@ -154,11 +153,11 @@ def png_header(width: int, height: int) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def files(media_dir, tmp_path_factory):
+def files(stack, tmp_path_factory):
     """Bad files inside a folder of MEDIA_DIR, and a real image outside it that links lead to."""
     outside = tmp_path_factory.mktemp("outside")
     Image.new("RGB", (64, 64), "red").save(outside / "secret.png")
-    folder = media_dir / f"bad-{uuid.uuid4().hex[:8]}"
+    folder = stack.media / f"bad-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
     (folder / "notes.png").write_text("this is text, whatever the name says")
     good = Image.new("RGB", (64, 64), "blue")
@@ -209,14 +208,14 @@ def test_process_image_width_bounds(untouched, files, width):
     assert error["loc"] == ["body", "width"]
 
 
-def test_a_link_that_stays_inside_is_fine(client, files, media_dir):
+def test_a_link_that_stays_inside_is_fine(client, files):
     folder, _ = files
     response = client.post("/process-image", json={"name": f"{folder}/inside.png", "width": 32})
     status = poll_status(client, response.json()["status_url"], "SUCCESS")
     assert status["result"] == {"output": f"resized/{folder}/good.png", "size": [32, 32]}
 
 
-def test_a_task_that_raises_shows_as_failure_with_its_error(client, media_dir):
+def test_a_task_that_raises_shows_as_failure_with_its_error(client):
     """A producer that skips the API's checks: the worker's exception reaches the reader."""
     from celery_app import process_image
 

@@ -6,7 +6,6 @@ a port nobody listens on, a socket that accepts and never answers
 never restarted: the send after Redis returns must succeed in the same process.
 """
 
-import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,18 +15,10 @@ import pytest
 
 from celery import Celery
 from support.blackhole import BlackHole
-from support.interrupt import interrupt
-from support.proofs import uvicorn
-from support.redis_server import RedisServer
+from support.stack import bind
 from support.waiting import wait_until
 
 MAIL = {"to": "fault@example.com", "subject": "Hello", "body": "Queued during a fault."}
-
-
-def api_env(port: int, media) -> dict:
-    url = f"redis://127.0.0.1:{port}"
-    return {**os.environ, "CELERY_BROKER_URL": f"{url}/0", "CELERY_RESULT_BACKEND": f"{url}/1",
-            "MEDIA_DIR": str(media), "PYTHONUNBUFFERED": "1"}
 
 
 def timed_send(http: httpx.Client) -> tuple[httpx.Response, float]:
@@ -37,42 +28,37 @@ def timed_send(http: httpx.Client) -> tuple[httpx.Response, float]:
 
 
 @pytest.mark.slow
-def test_redis_down_is_a_503_within_2_s_and_the_api_recovers(tmp_path):
-    redis = RedisServer(tmp_path / "redis").start()
-    api = uvicorn(api_env(redis.port, tmp_path), tmp_path / "api.log")
-    try:
-        with httpx.Client(base_url=api.url, timeout=30) as http:
-            assert http.post("/send-email", json=MAIL).status_code == 202
-            redis.kill()  # kill -9: the API's pooled connections now lead nowhere
+def test_redis_down_is_a_503_within_2_s_and_the_api_recovers(make_stack):
+    stack = make_stack()
+    redis = stack.redis
+    api = stack.uvicorn("api:app")
+    with httpx.Client(base_url=api.url, timeout=30) as http:
+        assert http.post("/send-email", json=MAIL).status_code == 202
+        redis.kill()  # kill -9: the API's pooled connections now lead nowhere
 
-            # The first send after the crash fails at the broker (task queue unavailable),
-            # the next at the result backend (Retry limit exceeded): both are 503s, fast.
-            for _ in range(2):
-                response, elapsed = timed_send(http)
-                print(f"Redis killed: {response.status_code} in {elapsed:.2f} s {response.text}")
-                assert response.status_code == 503
-                assert "unavailable, try again later" in response.json()["detail"]
-                assert elapsed < 2, elapsed
+        # The first send after the crash fails at the broker (task queue unavailable),
+        # the next at the result backend (Retry limit exceeded): both are 503s, fast.
+        for _ in range(2):
+            response, elapsed = timed_send(http)
+            print(f"Redis killed: {response.status_code} in {elapsed:.2f} s {response.text}")
+            assert response.status_code == 503
+            assert "unavailable, try again later" in response.json()["detail"]
+            assert elapsed < 2, elapsed
 
-            redis.start()  # same port, same API process, no restart
-            response, _ = timed_send(http)
-            assert response.status_code == 202, response.text
-            # Stock Redis (no AOF) lost the message queued before the crash: one is left.
-            # tests/celery/test_load_tasks.py restarts Redis with appendonly, and loses nothing.
-            assert redis.client(0).llen("emails") == 1
-    finally:
-        interrupt(api)
-        redis.stop()
+        redis.start()  # same port, same API process, no restart
+        response, _ = timed_send(http)
+        assert response.status_code == 202, response.text
+        # Stock Redis (no AOF) lost the message queued before the crash: one is left.
+        # tests/celery/test_load_tasks.py restarts Redis with appendonly, and loses nothing.
+        assert redis.client(0).llen("emails") == 1
 
 
 @pytest.mark.slow
-def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
+def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(make_stack):
     hole = BlackHole().__enter__()
-    redis = RedisServer(tmp_path / "redis")
-    redis.port = hole.port  # Redis will answer later, where the black hole is now
-    api = None
+    stack = make_stack(redis_port=hole.port)  # Redis will answer later, where the hole is now
     try:
-        api = uvicorn(api_env(hole.port, tmp_path), tmp_path / "api.log")
+        api = stack.uvicorn("api:app")
         with httpx.Client(base_url=api.url, timeout=30) as http:
             http.get("/health").raise_for_status()
             latencies: list[float] = []
@@ -98,33 +84,24 @@ def test_silent_redis_is_a_503_within_5_s_and_health_stays_fast(tmp_path):
             assert max(latencies) < 0.5, max(latencies)  # …and always answered at once
 
             hole.__exit__()
-            redis.start()  # Redis answers again: same API process, no restart
+            redis = stack.redis  # Redis answers again: same API process, no restart
             response, _ = timed_send(http)
             assert response.status_code == 202, response.text
             assert redis.client(0).llen("emails") == 1  # really queued
     finally:
-        if api:
-            interrupt(api)
         hole.__exit__()
-        redis.stop()
 
 
 @pytest.mark.slow
-def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(
-        tmp_path, caplog, monkeypatch):
+def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(make_stack, caplog):
     """Without result_backend_transport_options, a send keeps retrying (20 times, 1 s apart)."""
     import celeryconfig
 
-    # Celery prefers these variables to the URLs set in code (conftest exports them).
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
-    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)
-
-    redis = RedisServer(tmp_path / "redis")
     with BlackHole() as hole:
-        redis.port = hole.port
-        client = Celery("default_policy", config_source=celeryconfig)
-        client.conf.update(broker_url=hole.url(0), result_backend=hole.url(1),
-                           result_backend_transport_options={})  # Celery's default policy
+        stack = make_stack(redis_port=hole.port)  # Redis will answer later, on the same port
+        client = bind(Celery("default_policy", config_source=celeryconfig, set_as_current=False),
+                      hole.url(0), hole.url(1))
+        client.conf.update(result_backend_transport_options={})  # Celery's default policy
         outcome: dict = {}
 
         def send():
@@ -145,12 +122,11 @@ def test_the_default_retry_policy_holds_a_send_against_a_silent_backend(
               f"{retries[0].getMessage()}")
         assert "Connection to Redis lost" in retries[0].getMessage()
     try:
-        redis.start()  # the retries find Redis again: the send completes
+        redis = stack.redis  # started: the retries find Redis again, and the send completes
         sender.join(25)
         assert not sender.is_alive()
         assert "id" in outcome, outcome
         assert redis.client(0).llen("emails") == 1
     finally:
         sender.join(25)
-        redis.stop()
         client.close()

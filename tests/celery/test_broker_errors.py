@@ -16,21 +16,19 @@ from redis.retry import Retry
 from celery import Celery
 from support import celery_procs
 from support.redis_server import RedisServer
+from support.stack import bind
 from support.waiting import free_port
 
 
 @pytest.fixture
-def probe(redis_server, monkeypatch):
-    """A Celery client whose broker or backend may be dead, free of the session's env."""
-    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)  # Celery lets these override
-    monkeypatch.delenv("CELERY_RESULT_BACKEND", raising=False)  # the arguments below
+def probe():
+    """A Celery client whose broker or backend may be dead."""
     apps = []
 
     def make(broker: str, backend: str) -> Celery:
-        app = Celery("probe", broker=broker, backend=backend)
+        app = Celery("probe", set_as_current=False)
         app.config_from_object("celeryconfig")  # the guide's timeouts and retry policy
-        app.conf.update(broker_url=broker, result_backend=backend)
-        apps.append(app)
+        apps.append(bind(app, broker, backend))
         return app
 
     yield make
@@ -49,16 +47,16 @@ def refused(send, *args) -> tuple[HTTPException, float]:
     return error.value, time.monotonic() - start
 
 
-def test_a_dead_broker_is_a_503(probe, redis_server):
-    app = probe(dead(), redis_server.url(1))
+def test_a_dead_broker_is_a_503(probe, stack):
+    app = probe(dead(), stack.redis.url(1))
     error, took = refused(app.send_task, "celery_app.cleanup_old_files")
     assert error.status_code == 503
     assert error.detail.startswith("task queue unavailable, try again later (Error 111 connecting")
     assert took < 5
 
 
-def test_a_dead_result_backend_is_a_503(probe, redis_server):
-    app = probe(redis_server.url(0), dead())
+def test_a_dead_result_backend_is_a_503(probe, stack):
+    app = probe(stack.redis.url(0), dead())
     error, took = refused(app.send_task, "celery_app.cleanup_old_files")
     assert error.status_code == 503
     assert error.detail.startswith(

@@ -12,8 +12,8 @@ import pytest
 from celery.exceptions import MaxRetriesExceededError
 from PIL import Image
 
-from support import celery_procs
 from support.broker_watch import NothingPublished, StateLog
+from support.paths import EXAMPLES
 from support.waiting import wait_until
 
 
@@ -29,48 +29,48 @@ def age(path, days: float) -> None:
 # --- send_email ---------------------------------------------------------------------------
 
 
-def test_send_email_delivers_a_real_mail(worker, smtp):
+def test_send_email_delivers_a_real_mail(worker, stack):
     from celery_app import send_email
 
     to = f"{unique('mail')}@example.com"
     result = send_email.delay(to, "Your report", "It is ready.").get(timeout=10)
-    [mail] = smtp.wait_for(to)
+    [mail] = stack.smtp.wait_for(to)
     assert mail["To"] == to
     assert mail["Subject"] == "Your report"
     assert mail.get_content().strip() == "It is ready."
     assert result == {"status": "sent", "to": to, "message_id": mail["Message-ID"]}
 
 
-def test_delay_with_one_argument_fails_on_the_client_before_sending(worker, redis_server, smtp):
-    """Errata 2: the source's `send_email.delay("user@example.com")`."""
+def test_delay_with_one_argument_fails_on_the_client_before_sending(worker, stack):
+    """The source's `send_email.delay("user@example.com")`: the signature is checked first."""
     from celery_app import send_email
 
-    broker = redis_server.client(0)
+    broker = stack.redis.client(0)
     with NothingPublished(broker), pytest.raises(TypeError, match="subject"):
         send_email.delay("user@example.com")
     assert broker.llen("emails") == 0
-    assert smtp.to("user@example.com") == []
+    assert stack.smtp.to("user@example.com") == []
 
 
-def test_smtp_refusals_are_retried_until_the_server_accepts(worker, redis_server, smtp):
+def test_smtp_refusals_are_retried_until_the_server_accepts(worker, stack):
     from celery_app import send_email
 
     to, task_id = f"{unique('retry')}@example.com", str(uuid.uuid4())
-    with smtp.refusing(2) as refused, StateLog(redis_server.client(1), task_id) as log:
+    with stack.smtp.refusing(2) as refused, StateLog(stack.redis.client(1), task_id) as log:
         send_email.apply_async((to, "Retry", "third time lucky"), task_id=task_id)
         states = log.until_final()
     assert states == ["STARTED", "RETRY", "STARTED", "RETRY", "STARTED", "SUCCESS"]
     assert log.metas[1]["result"]["exc_type"] == "SMTPDataError"  # why it retried
     assert refused() == 2
-    assert len(smtp.wait_for(to)) == 1
+    assert len(stack.smtp.wait_for(to)) == 1
 
 
-def test_a_server_refusing_forever_means_four_runs_then_the_smtp_error(worker, redis_server, smtp):
-    """Errata 12: max_retries=3 is 4 runs, and the final error is the original one."""
+def test_a_server_refusing_forever_means_four_runs_then_the_smtp_error(worker, stack):
+    """max_retries=3 is 4 runs, and the final error is the original one."""
     from celery_app import send_email
 
     to, task_id = f"{unique('never')}@example.com", str(uuid.uuid4())
-    with smtp.refusing() as refused, StateLog(redis_server.client(1), task_id) as log:
+    with stack.smtp.refusing() as refused, StateLog(stack.redis.client(1), task_id) as log:
         send_email.apply_async((to, "Never", "refused"), task_id=task_id)
         states = log.until_final()
     assert states == ["STARTED", "RETRY"] * 3 + ["STARTED", "FAILURE"]
@@ -80,21 +80,21 @@ def test_a_server_refusing_forever_means_four_runs_then_the_smtp_error(worker, r
     assert isinstance(result.result, smtplib.SMTPDataError)
     assert not isinstance(result.result, MaxRetriesExceededError)
     assert result.result.smtp_code == 451
-    assert smtp.to(to) == []
+    assert stack.smtp.to(to) == []
 
 
 # --- process_image ------------------------------------------------------------------------
 
 
-def test_process_image_writes_a_smaller_copy_inside_media_dir(worker, media_dir):
+def test_process_image_writes_a_smaller_copy_inside_media_dir(worker, stack):
     from celery_app import process_image
 
     name = f"{unique('photo')}.jpg"
-    source = media_dir / name
+    source = stack.media / name
     Image.effect_noise((1600, 1200), 40).convert("RGB").save(source, quality=95)
     result = process_image.delay(name, 400).get(timeout=10)
     assert result == {"output": f"resized/{name}", "size": [400, 300]}
-    output = media_dir / "resized" / name
+    output = stack.media / "resized" / name
     with Image.open(output) as img:
         assert img.format == "JPEG"
         assert img.size == (400, 300)
@@ -106,10 +106,10 @@ def test_process_image_writes_a_smaller_copy_inside_media_dir(worker, media_dir)
 # --- cleanup_old_files --------------------------------------------------------------------
 
 
-def test_cleanup_deletes_only_files_older_than_n_days(worker, media_dir, tmp_path):
+def test_cleanup_deletes_only_files_older_than_n_days(worker, stack, tmp_path):
     from celery_app import cleanup_old_files
 
-    folder = media_dir / unique("cleanup")
+    folder = stack.media / unique("cleanup")
     (folder / "nested").mkdir(parents=True)
     old = [folder / "old.log", folder / "nested" / "old.csv"]
     recent = [folder / "29-days.log", folder / "today.log"]
@@ -135,7 +135,9 @@ def test_cleanup_deletes_only_files_older_than_n_days(worker, media_dir, tmp_pat
 # --- names, routes and the schedule -------------------------------------------------------
 
 
-def test_schedule_and_routes_use_registered_names(celery, worker):
+def test_schedule_and_routes_use_registered_names(worker):
+    from celery_app import app as celery
+
     schedule = celery.conf.beat_schedule["cleanup-every-night"]
     assert schedule["task"] == "celery_app.cleanup_old_files"
     assert schedule["task"] in celery.tasks
@@ -145,8 +147,8 @@ def test_schedule_and_routes_use_registered_names(celery, worker):
     queues = {route["queue"] for route in routes.values()} | {celery.conf.task_default_queue}
     assert queues == {"celery", "emails", "images"}
     # ...which is what the documented command, and the running worker, consume.
-    command = re.search(r"celery -A celery_app worker -Q (\S+)", celery_procs.EXAMPLES.joinpath(
-        "celery_app.py").read_text())
+    command = re.search(r"celery -A celery_app worker -Q (\S+)",
+                        (EXAMPLES / "celery_app.py").read_text())
     assert set(command[1].split(",")) == queues
     name = f"w1@{socket.gethostname()}"
     replies = celery.control.inspect(destination=[name], timeout=5, limit=1).active_queues()
@@ -154,18 +156,18 @@ def test_schedule_and_routes_use_registered_names(celery, worker):
 
 
 @pytest.mark.slow
-def test_beat_sends_the_cleanup_and_the_worker_runs_it(worker, example_env, media_dir, tmp_path):
-    stale = media_dir / unique("beat") / "stale.log"
+def test_beat_sends_the_cleanup_and_the_worker_runs_it(worker, stack):
+    stale = stack.media / unique("beat") / "stale.log"
     stale.parent.mkdir()
     stale.write_text("x")
     age(stale, 31)
     start = len(worker.log)
-    beat = celery_procs.beat({**example_env, "CLEANUP_EVERY_SECONDS": "0.5"},
-                             tmp_path / "beat.log", tmp_path / "beat-schedule")
+    # CLEANUP_EVERY_SECONDS: the reader's way to watch Beat work (docker-compose.yml).
+    beat = stack.beat("celery_app", env={"CLEANUP_EVERY_SECONDS": "0.5"})
     try:
         wait_until(lambda: not stale.exists(), 15, "Beat's cleanup to delete the stale file")
     finally:
-        beat.stop()
+        stack.stop(beat)
     sent = len(re.findall(r"Sending due task cleanup-every-night \(celery_app\.cleanup_old_files\)",
                           beat.log))
     assert sent >= 1

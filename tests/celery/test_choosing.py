@@ -8,28 +8,28 @@ import uuid
 from support.broker_watch import NothingPublished
 
 
-def test_action_logs_in_the_background(client, redis_server, caplog):
-    with caplog.at_level(logging.INFO, logger="audit"), NothingPublished(redis_server.client(0)):
+def test_action_logs_in_the_background(client, stack, caplog):
+    with caplog.at_level(logging.INFO, logger="audit"), NothingPublished(stack.redis.client(0)):
         response = client.post("/q27/choosing/action")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
     assert [(r.name, r.getMessage()) for r in caplog.records] == [("audit", "action: user_action")]
 
 
-def test_order_confirmation_arrives_through_the_worker(client, smtp):
+def test_order_confirmation_arrives_through_the_worker(client, stack):
     to = f"order-{uuid.uuid4().hex[:8]}@example.com"
     response = client.post("/q27/choosing/order", json={"id": 7, "email": to})
     assert (response.status_code, response.json()) == (202, {"order_id": 7})
-    [mail] = smtp.wait_for(to)
+    [mail] = stack.smtp.wait_for(to)
     assert (mail["Subject"], mail.get_content().strip()) == ("Order 7 confirmed",
                                                              "Thank you for your order.")
 
 
-def test_order_confirmation_is_retried_by_autoretry_for(client, smtp, worker):
+def test_order_confirmation_is_retried_by_autoretry_for(client, stack, worker):
     to = f"order-{uuid.uuid4().hex[:8]}@example.com"
     start = len(worker.log)
-    with smtp.refusing(1) as refused:
+    with stack.smtp.refusing(1) as refused:
         assert client.post("/q27/choosing/order", json={"id": 8, "email": to}).status_code == 202
-        [mail] = smtp.wait_for(to)  # retry_backoff: the first retry is 0 to 1 s away
+        [mail] = stack.smtp.wait_for(to)  # retry_backoff: the first retry is 0 to 1 s away
     assert refused() == 1
     assert mail["Subject"] == "Order 8 confirmed"
     # No try/except in the task: autoretry_for caught the SMTP error and retried.

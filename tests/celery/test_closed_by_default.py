@@ -13,21 +13,21 @@ import pytest
 from kombu.exceptions import ContentDisallowed
 from kombu.serialization import dumps, loads
 
-from support.celery_procs import CELERY, Proc
 from support.proofs import never
 from support.waiting import free_port
 
 
 @pytest.fixture
-def flower(example_env, tmp_path):
+def flower(stack):
     port = free_port()
-    proc = Proc([CELERY, "-A", "celery_app", "flower", "--address=127.0.0.1", f"--port={port}",
-                 "--basic-auth=admin:s3cret"], example_env, tmp_path / "flower.log").start()
+    proc = stack.start("celery", ["-A", "celery_app", "flower", "--address=127.0.0.1",
+                                  f"--port={port}", "--basic-auth=admin:s3cret"], "flower.log",
+                       traced=False)  # Flower runs no example code of its own
     try:
         proc.wait_for_log(r"Visit me at http", timeout=20)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.stop()
+        stack.stop(proc)
 
 
 @pytest.mark.slow
@@ -55,7 +55,9 @@ class Payload:
         return pathlib.Path.touch, (self.marker,)
 
 
-def test_the_worker_refuses_a_pickled_message(worker, celery, smtp, tmp_path):
+def test_the_worker_refuses_a_pickled_message(worker, stack, tmp_path):
+    from celery_app import app as celery
+
     marker = tmp_path / "pickle-ran"
     to = f"pickle-{uuid.uuid4().hex[:8]}@example.com"
     # A producer that is not ours: same broker, same task name, pickle on the wire.
@@ -68,7 +70,7 @@ def test_the_worker_refuses_a_pickled_message(worker, celery, smtp, tmp_path):
         r"pickle \(application/x-python-serialize\)\nThe message has been ignored and "
         rf"discarded\.[^\[]*{to}",
     )
-    never(lambda: marker.exists() or smtp.to(to), 1.0, "the pickled task running")
+    never(lambda: marker.exists() or stack.smtp.to(to), 1.0, "the pickled task running")
     assert celery.backend.get_task_meta(task_id)["status"] == "PENDING"  # never ran, no result
 
 

@@ -1,9 +1,9 @@
 """Q27, Persistence: stops and kill -9 during the work, for BackgroundTasks and for Celery.
 
-Each demo kills the process that runs the welcome mail while it sleeps
-(WELCOME_DELAY), then watches, for longer than that delay, whether the
-mail still arrives. The kill is timed on the run's own log line, never on
-a fixed sleep.
+Each demo kills the process that runs the welcome mail during its stand-in for
+slow work (SLOW_WORK_SECONDS, shortened to DELAY for the module's worker and
+uvicorn), then watches, for longer than that, whether the mail still arrives.
+The kill is timed on the run's own log line, never on a fixed sleep.
 """
 
 import contextlib
@@ -18,14 +18,18 @@ import httpx
 import pytest
 from billiard.exceptions import WorkerLostError
 
-from support import celery_procs
-from support.proofs import never, uvicorn
+from support.celery_procs import Proc
+from support.proofs import never
 from support.redis_server import RedisServer
+from support.stack import Stack
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 DELAY = 1.0  # long enough to kill during it, short enough to keep the suite fast
 WATCH = DELAY + 0.5  # "never arrives" is watched for longer than the work takes
+# Each process gets only its own module's setting: a key makes support.launch import its module.
+WORKER_SETTINGS = {"crash_safety.SLOW_WORK_SECONDS": DELAY}
+API_SETTINGS = {"signup_background.SLOW_WORK_SECONDS": DELAY}
 
 
 def new_address() -> str:
@@ -33,28 +37,21 @@ def new_address() -> str:
 
 
 @pytest.fixture(scope="module")
-def module_env_extra() -> dict[str, str]:
-    return {"WELCOME_DELAY": str(DELAY)}
-
-
-@pytest.fixture(scope="module")
-def crash(module_env):
-    """The example module; its client side follows this module's Redis through `module_env`."""
+def crash(own_stack):
+    """The example module, its app (the client side) bound to this module's Redis."""
     import crash_safety
 
+    own_stack.bind(crash_safety.app)
     return crash_safety
 
 
 @pytest.fixture(scope="module")
-def crash_worker(crash, module_env, tmp_path_factory):
+def crash_worker(crash, own_stack):
     """`celery -A crash_safety worker -c 1`: one prefork child, the one we kill."""
-    log = tmp_path_factory.mktemp("crash-logs") / "worker.log"
-    proc = celery_procs.worker(module_env, log, "-c", "1", app="crash_safety")
-    yield proc
-    proc.stop()
+    return own_stack.worker("crash_safety", "-c", "1", settings=WORKER_SETTINGS)
 
 
-def runs(worker: celery_procs.Proc, email: str) -> list[tuple[int, bool]]:
+def runs(worker: Proc, email: str) -> list[tuple[int, bool]]:
     """(pid, redelivered) of every run of the welcome mail to `email`, from the worker log."""
     found = re.findall(rf"welcome {re.escape(email)}: pid=(\d+) redelivered=(\w+)", worker.log)
     return [(int(pid), flag == "True") for pid, flag in found]
@@ -68,7 +65,7 @@ def dead(pid: int) -> bool:
         return True
 
 
-def kill_first_run(worker: celery_procs.Proc, email: str) -> int:
+def kill_first_run(worker: Proc, email: str) -> int:
     """Wait for the run to start, then kill -9 the pool child running it."""
     match = worker.wait_for_log(rf"welcome {re.escape(email)}: pid=(\d+) redelivered=False")
     pid = int(match[1])
@@ -93,48 +90,47 @@ def queue_is_empty(redis: RedisServer) -> bool:
 # --- BackgroundTasks: the work lives only in the uvicorn process --------------
 
 @contextlib.contextmanager
-def background_signup(env: dict, tmp_path: Path):
+def background_signup(stack: Stack):
     """A real uvicorn, and one signup through BackgroundTasks that got its 201:
     yields (api, email, response); the server is stopped on the way out."""
-    api = uvicorn(env, tmp_path / "uvicorn.log")
+    # Untraced: its lines run traced in test_signup_background, and a kill -9 loses the data.
+    api = stack.uvicorn("api:app", settings=API_SETTINGS, traced=False)
     try:
         email = new_address()
         response = httpx.post(f"{api.url}/q27/background/signup", json={"email": email})
         assert response.status_code == 201
         yield api, email, response
     finally:
-        api.stop()  # SIGTERM when still alive: a clean exit, so coverage keeps its data
+        stack.stop(api)
 
 
-def test_background_task_runs_after_the_response(module_env, smtp, tmp_path):
+def test_background_task_runs_after_the_response(own_stack):
     """The positive control: no crash, the welcome mail arrives after the 201."""
-    with background_signup(module_env, tmp_path) as (_, email, response):
+    with background_signup(own_stack) as (_, email, response):
         assert response.elapsed.total_seconds() < DELAY  # the response does not wait
-        assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
+        assert len(own_stack.smtp.wait_for(email, timeout=DELAY + 10)) == 1
 
 
-def test_background_task_still_runs_when_uvicorn_is_stopped_gracefully(module_env, smtp,
-                                                                       tmp_path):
+def test_background_task_still_runs_when_uvicorn_is_stopped_gracefully(own_stack):
     """SIGTERM (a deploy's stop): uvicorn waits for the background task before it exits."""
-    with background_signup(module_env, tmp_path) as (api, email, _):
+    with background_signup(own_stack) as (api, email, _):
         api.proc.send_signal(signal.SIGTERM)  # just after the response arrived
-        assert len(smtp.wait_for(email, timeout=DELAY + 10)) == 1
+        assert len(own_stack.smtp.wait_for(email, timeout=DELAY + 10)) == 1
         api.proc.wait(DELAY + 10)  # uvicorn re-raises the SIGTERM once it has shut down
         assert "Waiting for background tasks to complete" in api.log
         assert "Finished server process" in api.log
 
 
-def test_background_task_is_lost_when_uvicorn_is_killed(module_env, smtp, tmp_path):
-    with background_signup(module_env, tmp_path) as (api, email, _):
+def test_background_task_is_lost_when_uvicorn_is_killed(own_stack):
+    with background_signup(own_stack) as (api, email, _):
         os.kill(api.proc.pid, signal.SIGKILL)  # just after the response arrived
         api.proc.wait(5)
-        never(lambda: smtp.to(email), WATCH, f"a welcome mail to {email}")
+        never(lambda: own_stack.smtp.to(email), WATCH, f"a welcome mail to {email}")
 
 
 # --- Celery: the work is a message, and the ack decides its fate --------------
 
-def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, module_redis,
-                                                             smtp):
+def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker, own_stack):
     email = new_address()
     result = crash.welcome_acks_late.delay(email)
     killed = kill_first_run(crash_worker, email)
@@ -144,14 +140,13 @@ def test_acks_late_task_runs_again_after_its_child_is_killed(crash, crash_worker
     (first, first_flag), (second, second_flag) = runs(crash_worker, email)
     assert (first, first_flag) == (killed, False)
     assert second != killed and second_flag is True  # a new child, a redelivered message
-    assert len(smtp.to(email)) == 1  # the killed run never got to send
-    wait_until(lambda: queue_is_empty(module_redis), 10, "the message acked")
+    assert len(own_stack.smtp.to(email)) == 1  # the killed run never got to send
+    wait_until(lambda: queue_is_empty(own_stack.redis), 10, "the message acked")
     assert len(runs(crash_worker, email)) == 2
 
 
 @pytest.mark.parametrize("variant", ["welcome_no_requeue", "welcome_early_ack"])
-def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, module_redis, smtp,
-                                                         variant):
+def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, own_stack, variant):
     email = new_address()
     result = getattr(crash, variant).delay(email)
     kill_first_run(crash_worker, email)
@@ -159,12 +154,12 @@ def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, mo
     with pytest.raises(WorkerLostError):
         result.get(timeout=30)
     assert result.state == "FAILURE"
-    never(lambda: smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
+    never(lambda: own_stack.smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
           f"a second run or a mail to {email}")
-    assert queue_is_empty(module_redis)
+    assert queue_is_empty(own_stack.redis)
 
 
-def test_without_a_crash_every_variant_sends_once(crash, crash_worker, smtp):
+def test_without_a_crash_every_variant_sends_once(crash, crash_worker, own_stack):
     """The positive control. It comes after the kills (pytest keeps file order in each
     xdist process), so its child survives and coverage keeps the task lines it ran."""
     tasks = [crash.welcome_acks_late, crash.welcome_no_requeue, crash.welcome_early_ack]
@@ -173,7 +168,7 @@ def test_without_a_crash_every_variant_sends_once(crash, crash_worker, smtp):
     for result in results:
         result.get(timeout=30)
     for email in sent:
-        assert len(smtp.to(email)) == 1
+        assert len(own_stack.smtp.to(email)) == 1
         assert [flag for _, flag in runs(crash_worker, email)] == [False]
 
 
@@ -187,9 +182,9 @@ STOCK_SAVE = "3600 1 300 100 60 10000"
 @pytest.mark.parametrize(("persistence", "kept"),
                          [("none", "nothing"), ("stock-rdb", "the snapshot"),
                           ("aof-everysec", "everything")])
-def test_a_redis_kill_keeps_only_what_its_persistence_wrote(crash, tmp_path, persistence, kept):
+def test_a_redis_kill_keeps_only_what_its_persistence_wrote(crash, make_stack, persistence, kept):
     """Three messages, a snapshot where the policy takes one, two more messages, kill -9."""
-    server = RedisServer(tmp_path, appendonly=persistence == "aof-everysec").start()
+    server = make_stack(appendonly=persistence == "aof-everysec").redis
     db = server.client()
     if persistence == "stock-rdb":
         db.config_set("save", STOCK_SAVE)
@@ -202,16 +197,13 @@ def test_a_redis_kill_keeps_only_what_its_persistence_wrote(crash, tmp_path, per
                 (new_address(),), connection=conn, ignore_result=True).id
                 for _ in range(count)]
 
-    try:
-        before = queue(3)
-        if persistence == "stock-rdb":
-            db.save()  # stands for the policy's next timed snapshot (1 h after one change)
-        after = queue(2)
-        assert db.llen("celery") == 5  # queued, no worker
-        server.restart()  # kill -9, then start again on the same port and directory
-        queued = {json.loads(m)["headers"]["id"] for m in server.client().lrange("celery", 0, -1)}
-        expected = {"nothing": set(), "the snapshot": set(before),
-                    "everything": set(before + after)}[kept]
-        assert queued == expected
-    finally:
-        server.stop()
+    before = queue(3)
+    if persistence == "stock-rdb":
+        db.save()  # stands for the policy's next timed snapshot (1 h after one change)
+    after = queue(2)
+    assert db.llen("celery") == 5  # queued, no worker
+    server.restart()  # kill -9, then start again on the same port and directory
+    queued = {json.loads(m)["headers"]["id"] for m in server.client().lrange("celery", 0, -1)}
+    expected = {"nothing": set(), "the snapshot": set(before),
+                "everything": set(before + after)}[kept]
+    assert queued == expected

@@ -1,7 +1,9 @@
 """examples/celery/idempotency.py: an idempotency key makes a redelivered task a no-op.
 
 The redelivery is real: acks late + reject-on-worker-lost (celeryconfig.py), and
-`kill -9` of the pool child right after the side effect, before the ack.
+`kill -9` of the pool child right after the side effect, before the ack. The worker's
+tasks linger PAUSE seconds after their body (support.launch's pause_after_run), which
+gives the test that window; the example itself has no pause.
 """
 
 import os
@@ -9,17 +11,16 @@ import signal
 
 import pytest
 
-from support.demo_stack import DemoStack
-from support.redis_server import RedisServer
 from support.waiting import wait_until
 
-PAUSE = 2  # seconds the task lingers after its effect: the window the test crashes it in
+PAUSE = 2  # seconds a task lingers after its effect: the window the test crashes it in
+SETTINGS = {"pause_after_run": {"idempotency.charge": PAUSE, "idempotency.charge_naive": PAUSE}}
 
 
-def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
+def test_once_claims_a_key_exactly_once(make_stack, monkeypatch):
     import idempotency
 
-    redis = RedisServer(tmp_path).start()
+    redis = make_stack().redis
     monkeypatch.setenv("CELERY_RESULT_BACKEND", redis.url(1))
     idempotency._redis.cache_clear()
     try:
@@ -34,31 +35,26 @@ def test_once_claims_a_key_exactly_once(tmp_path, monkeypatch):
         assert redis.client(1).lrange("ledger:3", 0, -1) == [b"500"]
     finally:
         idempotency._redis.cache_clear()
-        redis.stop()
 
 
 @pytest.mark.slow
-def test_redelivered_charge_is_a_no_op(tmp_path):
+def test_redelivered_charge_is_a_no_op(make_stack):
     """Both tasks run side by side; both pool children are killed after the effect."""
-    stack = DemoStack(tmp_path)
-    try:
-        worker = stack.worker("idempotency", "--pool=prefork", "-c", "2",
-                              CHARGE_PAUSE=str(PAUSE))
-        ledger = stack.redis.client(1)
-        keyed = stack.client.send_task("idempotency.charge", [1, 500])
-        naive = stack.client.send_task("idempotency.charge_naive", [2, 500])
-        wait_until(lambda: ledger.llen("ledger:1") == ledger.llen("ledger:2") == 1, 10,
-                   "both first runs' effects")
-        children = worker.children()
-        assert len(children) == 2
-        for child in children:
-            os.kill(child, signal.SIGKILL)  # each pool child dies before its ack
+    stack = make_stack()
+    worker = stack.worker("idempotency", "--pool=prefork", "-c", "2", settings=SETTINGS)
+    client, ledger = stack.client(), stack.redis.client(1)
+    keyed = client.send_task("idempotency.charge", [1, 500])
+    naive = client.send_task("idempotency.charge_naive", [2, 500])
+    wait_until(lambda: ledger.llen("ledger:1") == ledger.llen("ledger:2") == 1, 10,
+               "both first runs' effects")
+    children = worker.children()
+    assert len(children) == 2
+    for child in children:
+        os.kill(child, signal.SIGKILL)  # each pool child dies before its ack
 
-        assert keyed.get(timeout=PAUSE + 10) == "already charged: skipped"  # ran again…
-        assert ledger.lrange("ledger:1", 0, -1) == [b"500"]  # …and charged once
-        assert naive.get(timeout=PAUSE + 10) == "charged"
-        assert ledger.lrange("ledger:2", 0, -1) == [b"500", b"500"]  # without the key: twice
-        for result in (keyed, naive):
-            assert worker.log.count(f"[{result.id}] received") == 2  # delivered again
-    finally:
-        stack.close()
+    assert keyed.get(timeout=PAUSE + 10) == "already charged: skipped"  # ran again…
+    assert ledger.lrange("ledger:1", 0, -1) == [b"500"]  # …and charged once
+    assert naive.get(timeout=PAUSE + 10) == "charged"
+    assert ledger.lrange("ledger:2", 0, -1) == [b"500", b"500"]  # without the key: twice
+    for result in (keyed, naive):
+        assert worker.log.count(f"[{result.id}] received") == 2  # delivered again

@@ -6,7 +6,7 @@ import re
 import subprocess
 import sys
 
-from support.celery_procs import EXAMPLES
+from support.paths import EXAMPLES
 from support.waiting import free_port
 
 

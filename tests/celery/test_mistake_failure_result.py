@@ -18,7 +18,7 @@ def failed(worker):
 
 
 @pytest.fixture
-def mistake(example_env):
+def mistake(stack):
     import mistake_failure_result
 
     with TestClient(mistake_failure_result.app, raise_server_exceptions=False) as client:

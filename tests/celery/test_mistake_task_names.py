@@ -1,46 +1,37 @@
 """examples/celery/mistake_task_names.py: the source's task names, and what a real worker and Beat
 do.
 
-The demo gets its own Redis (support.demo_stack) and a worker started as the
-source starts it: `celery -A mistake_task_names worker --loglevel=info`, no -Q.
+The demo gets its own Redis and media folder (the `own_stack` fixture) and a worker started
+as the source starts it: `celery -A mistake_task_names worker --loglevel=info`, no -Q.
 """
 
 import json
 import os
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from celery.exceptions import NotRegistered
 from PIL import Image
 
-from support import celery_procs
-from support.demo_stack import DemoStack
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_media(tmp_path_factory):
-    return tmp_path_factory.mktemp("mistake-media")
+def demo(own_stack):
+    """The module's stack, its worker, and a client bound to its Redis."""
+    # No -Q, as the source starts it: the worker reads `celery` only. (The solo pool
+    # only makes it start and stop faster; it consumes the same queues.)
+    return SimpleNamespace(stack=own_stack,
+                           worker=own_stack.worker("mistake_task_names", "--pool=solo"),
+                           client=own_stack.client())
 
 
 @pytest.fixture(scope="module")
-def stack(example_env, demo_media, tmp_path_factory):
-    # SMTP comes from the session (example_env); the media folder is the demo's own.
-    stack = DemoStack(tmp_path_factory.mktemp("mistake-names"), MEDIA_DIR=str(demo_media))
-    try:
-        # No -Q, as the source starts it: the worker reads `celery` only. (The solo pool
-        # only makes it start and stop faster; it consumes the same queues.)
-        stack.worker("mistake_task_names", "--pool=solo")
-        yield stack
-    finally:
-        stack.close()
-
-
-@pytest.fixture(scope="module")
-def mistake(example_env):
+def mistake(stack):
     import mistake_task_names
 
     return mistake_task_names
@@ -77,54 +68,51 @@ def test_routes_fall_back_to_the_default_queue(mistake):
     assert router.route({}, "tasks.send_email")["queue"].name == "emails"
 
 
-def test_beat_sends_a_name_the_worker_does_not_know(stack, demo_media, tmp_path):
-    stale = old_file(demo_media, "stale-beat.log")
-    beat = celery_procs.beat({**stack.env, "MEDIA_DIR": str(demo_media),
-                              "CLEANUP_EVERY_SECONDS": "0.5"},
-                             tmp_path / "beat.log", tmp_path / "beat-schedule",
-                             app="mistake_task_names")
+def test_beat_sends_a_name_the_worker_does_not_know(demo):
+    stale = old_file(demo.stack.media, "stale-beat.log")
+    beat = demo.stack.beat("mistake_task_names", env={"CLEANUP_EVERY_SECONDS": "0.5"})
     try:
         beat.wait_for_log(r"Sending due task cleanup-every-night \(tasks\.cleanup_old_files\)")
-        stack.procs[0].wait_for_log(
+        demo.worker.wait_for_log(
             r"Received unregistered task of type 'tasks\.cleanup_old_files'")
     finally:
-        beat.stop()
-    worker_log = stack.procs[0].log
+        demo.stack.stop(beat)
+    worker_log = demo.worker.log
     assert "The message has been ignored and discarded." in worker_log
     # The worker also records the failure in the result backend.
-    backend = stack.redis.client(1)
+    backend = demo.stack.redis.client(1)
     metas = wait_until(lambda: [json.loads(backend.get(k))
                                 for k in backend.keys("celery-task-meta-*")], 10,
                        "a result for the discarded message")
     assert {m["status"] for m in metas} == {"FAILURE"}
-    result = stack.client.AsyncResult(metas[0]["task_id"])
+    result = demo.client.AsyncResult(metas[0]["task_id"])
     assert result.state == "FAILURE"
     assert isinstance(result.result, NotRegistered)
     assert "tasks.cleanup_old_files" in str(result.result)
     assert stale.exists()  # nothing was cleaned up
     # The registered name does run, on the same worker:
-    fixed = stack.client.send_task("mistake_task_names.cleanup_old_files")
+    fixed = demo.client.send_task("mistake_task_names.cleanup_old_files")
     assert fixed.get(timeout=10) == 1
     assert not stale.exists()
 
 
-def test_routed_messages_wait_for_a_worker_that_never_reads_their_queue(mistake, stack, smtp,
-                                                                       demo_media):
-    redis = stack.redis.client(0)
+def test_routed_messages_wait_for_a_worker_that_never_reads_their_queue(mistake, demo):
+    redis = demo.stack.redis.client(0)
     # What the fixed routes do: send_email to `emails`, process_image to `images`.
-    stack.client.send_task("mistake_task_names.send_email", ("x@example.com", "s", "b"),
-                           queue="emails")
-    stack.client.send_task("mistake_task_names.process_image", ("photo.png",), queue="images")
+    demo.client.send_task("mistake_task_names.send_email", ("x@example.com", "s", "b"),
+                         queue="emails")
+    demo.client.send_task("mistake_task_names.process_image", ("photo.png",), queue="images")
     # The same tasks sent by the mistaken app go to `celery` (no route matches), and run:
     to = f"names-{uuid.uuid4().hex[:8]}@example.com"
-    Image.new("RGB", (400, 300), "navy").save(demo_media / "photo.png")
-    with mistake.app.connection_for_write(stack.redis.url(0)) as conn:
+    Image.new("RGB", (400, 300), "navy").save(demo.stack.media / "photo.png")
+    with mistake.app.connection_for_write(demo.stack.redis.url(0)) as conn:
         mail = mistake.send_email.apply_async((to, "Hi", "body"), connection=conn)
         image = mistake.process_image.apply_async(("photo.png",), connection=conn)
-    assert stack.client.AsyncResult(mail.id).get(timeout=10) == smtp.wait_for(to)[0]["Message-ID"]
-    assert stack.client.AsyncResult(image.id).get(timeout=10) == {
+    assert demo.client.AsyncResult(mail.id).get(timeout=10) == demo.stack.smtp.wait_for(to)[0][
+        "Message-ID"]
+    assert demo.client.AsyncResult(image.id).get(timeout=10) == {
         "output": "resized/photo.png", "size": [400, 300]}
     # So the worker is up and consuming `celery`, yet the routed messages still wait.
     assert redis.llen("emails") == 1
     assert redis.llen("images") == 1
-    assert stack.procs[0].proc.poll() is None
+    assert demo.worker.proc.poll() is None

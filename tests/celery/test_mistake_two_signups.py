@@ -9,30 +9,30 @@ from fastapi.testclient import TestClient
 from support.broker_watch import NothingPublished
 
 
-def test_both_routes_are_registered(example_env):
+def test_both_routes_are_registered(stack):
     import mistake_two_signups
 
     routes = [r for r in mistake_two_signups.app.routes if getattr(r, "path", "") == "/signup"]
     assert [(r.methods, r.endpoint.__name__) for r in routes] == [({"POST"}, "signup")] * 2
 
 
-def test_the_first_route_answers_and_the_second_never_runs(example_env, smtp, redis_server):
+def test_the_first_route_answers_and_the_second_never_runs(stack, quick_background):
     import mistake_two_signups
 
     to = f"twice-{uuid.uuid4().hex[:8]}@example.com"
-    with TestClient(mistake_two_signups.app) as client, NothingPublished(redis_server.client(0)):
+    with TestClient(mistake_two_signups.app) as client, NothingPublished(stack.redis.client(0)):
         response = client.post("/signup", json={"email": to})
     # The BackgroundTasks version answered: no task_id, no message to the broker...
     assert (response.status_code, response.json()) == (200, {"message": "User created"})
     # ...and it sent the mail itself.
-    assert smtp.to(to)[0]["Subject"] == "Welcome!"
+    assert stack.smtp.to(to)[0]["Subject"] == "Welcome!"
 
 
-def test_the_second_route_works_when_called_directly(example_env, worker, smtp):
+def test_the_second_route_works_when_called_directly(stack, worker):
     """So the Celery version is not broken: it is unreachable over HTTP."""
     import mistake_two_signups
 
     to = f"direct-{uuid.uuid4().hex[:8]}@example.com"
     answer = mistake_two_signups.signup(users.SignupIn(email=to))
     assert set(answer) == {"message", "task_id"}
-    smtp.wait_for(to)
+    stack.smtp.wait_for(to)

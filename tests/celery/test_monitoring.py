@@ -8,8 +8,7 @@ terminates it, so nothing waits for it to finish.
 import httpx
 import pytest
 
-from support import celery_procs
-from support.proofs import celery_json, together
+from support.proofs import together
 from support.waiting import free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -17,23 +16,18 @@ LONG = 60  # far longer than the test: the task is terminated, never awaited
 
 
 @pytest.fixture(scope="module")
-def module_env_extra() -> dict[str, str]:
-    return {"FLOWER_UNAUTHENTICATED_API": "true"}  # Flower's API answers 401 otherwise
-
-
-@pytest.fixture(scope="module")
-def started(module_env, tmp_path_factory):
+def started(own_stack):
     """`celery -A monitoring worker -c 2 -E` and `celery -A monitoring flower`, side by side.
 
     Two children: one runs the long task and is terminated, the other runs the
     short ones and survives (so coverage keeps what it ran).
     """
-    logs = tmp_path_factory.mktemp("monitoring-logs")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    flower = celery_procs.Proc([celery_procs.CELERY, "-A", "monitoring", "flower",
-                                "--address=127.0.0.1", f"--port={port}"],
-                               module_env, logs / "flower.log").start()
+    flower = own_stack.start("celery", ["-A", "monitoring", "flower", "--address=127.0.0.1",
+                                        f"--port={port}"], "flower.log",
+                             env={"FLOWER_UNAUTHENTICATED_API": "true"},  # else 401s
+                             traced=False)  # Flower runs no example code of its own
 
     def healthy():
         flower.wait_for_log(r"", timeout=0)  # fails at once if Flower exited
@@ -43,22 +37,22 @@ def started(module_env, tmp_path_factory):
             return False
 
     worker, _ = together(
-        lambda: celery_procs.worker(module_env, logs / "worker.log", "-c", "2", "-E",
-                                    app="monitoring", name="reports"),
+        lambda: own_stack.worker("monitoring", "-c", "2", "-E", name="reports"),
         lambda: wait_until(healthy, 20, "Flower's /healthcheck"),
     )
     node = worker.wait_for_log(r"(reports@\S+) ready\.")[1]
     yield node, url
-    together(worker.stop, flower.stop)
+    own_stack.stop(worker, flower)
 
 
-def test_inspect_and_flower_list_the_running_task(started, module_env):
+def test_inspect_and_flower_list_the_running_task(started, own_stack):
     import monitoring
 
+    own_stack.bind(monitoring.app)
     node, flower = started
     # Short runs first: once Flower lists one, it is receiving the worker's events. On Redis
     # events travel by pub/sub, so those sent before Flower subscribed are gone for good, and
-    # /healthcheck answers before it has (seen: a single short run never showed up).
+    # /healthcheck answers before it has, so a single short run may never show up.
     shorts = []
 
     def flower_lists_a_short_run() -> bool:
@@ -74,7 +68,8 @@ def test_inspect_and_flower_list_the_running_task(started, module_env):
     try:
         wait_until(lambda: result.state == "STARTED", 20, "build_report STARTED")
         def inspect(what: str):
-            return celery_json(module_env, "monitoring", "inspect", what, "-d", node, "-t", "10")
+            return own_stack.celery_json("-A", "monitoring", "inspect", what, "-d", node,
+                                         "-t", "10")
 
         active, stats = together(lambda: inspect("active"), lambda: inspect("stats"))
         in_flower = wait_until(lambda: httpx.get(f"{flower}/api/tasks?state=STARTED").json(),

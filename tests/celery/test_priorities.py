@@ -8,7 +8,6 @@ import re
 
 import pytest
 
-from support import celery_procs
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
@@ -22,9 +21,18 @@ def queued(redis: RedisServer, db: int, queue: str) -> list[str]:
     return [json.loads(m)["headers"]["task"] for m in reversed(raw)]
 
 
-def test_routes_put_each_task_in_its_own_queue(module_env, module_redis):
-    import priorities  # its config is celeryconfig, task_routes included
+@pytest.fixture(scope="module")
+def priorities(own_stack):
+    """The example module, its app bound to this module's Redis."""
+    import priorities
 
+    own_stack.bind(priorities.app)
+    return priorities
+
+
+def test_routes_put_each_task_in_its_own_queue(priorities, own_stack):
+    # priorities' config is celeryconfig, task_routes included.
+    module_redis = own_stack.redis
     # Broker db 2: no worker of this module ever reads it.
     with priorities.app.connection_for_write(module_redis.url(2)) as conn:
         for name, args in [("celery_app.send_email", ["a@example.com", "Hi", "Hello"]),
@@ -38,9 +46,8 @@ def test_routes_put_each_task_in_its_own_queue(module_env, module_redis):
     assert queued(module_redis, 2, "celery") == ["celery_app.cleanup_old_files"]
 
 
-def test_priority_zero_runs_first_on_redis(module_env, module_redis, tmp_path):
-    import priorities
-
+def test_priority_zero_runs_first_on_redis(priorities, own_stack):
+    module_redis = own_stack.redis
     sent = {9: "p9", 5: "p5", 0: "p0", None: "none"}  # queued in this order, no worker yet
     for priority, label in sent.items():
         priorities.report.apply_async((label,), priority=priority)
@@ -48,10 +55,10 @@ def test_priority_zero_runs_first_on_redis(module_env, module_redis, tmp_path):
     lists = {key.decode(): db.llen(key) for key in db.keys("celery*")}
     assert lists == {"celery": 2, f"celery{SEP}3": 1, f"celery{SEP}9": 1}
 
-    worker = celery_procs.worker(module_env, tmp_path / "worker.log", "-c", "1", app="priorities")
+    worker = own_stack.worker("priorities", "-c", "1")
     try:
         order = wait_until(lambda: len(ran := re.findall(r": ran (\w+)", worker.log)) == 4 and ran,
                            30, "the four reports")
     finally:
-        worker.stop()
+        own_stack.stop(worker)
     assert order == ["p0", "none", "p5", "p9"]

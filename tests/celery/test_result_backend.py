@@ -5,21 +5,19 @@ import uuid
 
 import pytest
 
-from support import celery_procs
 from support.redis_server import RedisServer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def result_backend(module_env, tmp_path_factory):
+def result_backend(own_stack):
     """The example module, and a worker for it, on this module's Redis."""
-    log = tmp_path_factory.mktemp("results-logs") / "worker.log"
-    worker = celery_procs.worker(module_env, log, "--pool=solo", app="result_backend")
+    own_stack.worker("result_backend", "--pool=solo")
     import result_backend
 
-    yield result_backend
-    worker.stop()
+    own_stack.bind(result_backend.app)
+    return result_backend
 
 
 def stored(redis: RedisServer, task_id: str) -> tuple[dict, float]:
@@ -29,11 +27,11 @@ def stored(redis: RedisServer, task_id: str) -> tuple[dict, float]:
     return json.loads(db.get(key)), db.pttl(key) / 1000
 
 
-def test_success_is_stored_as_json_for_result_expires(result_backend, module_redis):
+def test_success_is_stored_as_json_for_result_expires(result_backend, own_stack):
     result = result_backend.invoice_total.delay([19.99, 5.01])
     assert result.get(timeout=20) == {"total": 25.0, "lines": 2}
 
-    meta, ttl = stored(module_redis, result.id)
+    meta, ttl = stored(own_stack.redis, result.id)
     assert set(meta) == {"status", "result", "traceback", "children", "date_done", "task_id"}
     assert meta["status"] == "SUCCESS"
     assert meta["result"] == {"total": 25.0, "lines": 2}
@@ -43,12 +41,12 @@ def test_success_is_stored_as_json_for_result_expires(result_backend, module_red
     assert expires - 10 < ttl <= expires  # a SETEX with result_expires, read just after
 
 
-def test_failure_is_stored_with_the_exception(result_backend, module_redis):
+def test_failure_is_stored_with_the_exception(result_backend, own_stack):
     result = result_backend.invoice_total.delay(["12.50"])  # a str: sum() raises TypeError
     with pytest.raises(TypeError):
         result.get(timeout=20)
 
-    meta, ttl = stored(module_redis, result.id)
+    meta, ttl = stored(own_stack.redis, result.id)
     assert meta["status"] == "FAILURE"
     assert meta["result"] == {"exc_type": "TypeError", "exc_module": "builtins",
                               "exc_message": ["unsupported operand type(s) for +: 'int' and 'str'"]}

@@ -5,30 +5,24 @@ from collections import Counter
 import pytest
 
 from celery import group
-from support import celery_procs
-from support.proofs import together
 
 pytestmark = pytest.mark.slow
 BATCH = 20
 
 
 @pytest.fixture(scope="module")
-def nodes(module_env, tmp_path_factory) -> list[str]:
+def nodes(own_stack) -> list[str]:
     """`celery -A two_workers worker -n alpha@%h` and `-n beta@%h`, started side by side."""
-    logs = tmp_path_factory.mktemp("two-workers-logs")
-
-    def start(name):
-        return celery_procs.worker(module_env, logs / f"{name}.log", "--pool=solo",
-                                   app="two_workers", name=name)
-
-    procs = together(lambda: start("alpha"), lambda: start("beta"))
+    procs = [own_stack.worker("two_workers", "--pool=solo", name=name, ready=False)
+             for name in ("alpha", "beta")]
     yield [p.wait_for_log(r"(\w+@\S+) ready\.")[1] for p in procs]
-    together(*(proc.stop for proc in procs))
+    own_stack.stop(*procs)
 
 
-def test_two_nodes_share_a_batch(module_env, nodes):
+def test_two_nodes_share_a_batch(own_stack, nodes):
     import two_workers
 
+    own_stack.bind(two_workers.app)
     batch = group(two_workers.make_thumbnail.s(n) for n in range(BATCH))
     ran_on = Counter(batch.apply_async().get(timeout=30))
 

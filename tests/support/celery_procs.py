@@ -1,30 +1,35 @@
-"""Real `celery` worker and Beat subprocesses, run from examples/celery/ as a reader would."""
+"""A subprocess with its output in a log file the test can wait on, always reaped.
+
+support.stack starts every program through it; so does support.sandbox.
+"""
 
 import contextlib
 import os
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
+from .paths import EXAMPLES, ROOT  # noqa: F401 (ROOT: for the modules that import it here)
 from .waiting import wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "celery"  # the Celery section's app root: commands run from here
-CELERY = str(Path(sys.executable).with_name("celery"))
-# Faster start for tests (about 1 s instead of 3 s); none changes task behaviour.
+# A faster start: no waiting for other nodes (mingle), no gossip, no heartbeats. None of them
+# changes how a task runs.
 QUICK = ["--without-mingle", "--without-gossip", "--without-heartbeat"]
-# A bound, not an expectation: a worker is ready in 1-3 s, but a prefork worker whose
-# children start under coverage on a busy 2-core machine has been seen to need 15 s.
+# A bound, not an expectation: a prefork worker whose children start under coverage on a
+# busy machine takes many times its usual second or two.
 READY_S = 60
 
 
 class Proc:
     """A subprocess whose output goes to a log file the test can read and wait on."""
 
-    def __init__(self, argv: list[str], env: dict, log: Path, cwd: Path = EXAMPLES):
+    def __init__(self, argv: list[str], env: dict, log: Path, cwd: Path = EXAMPLES,
+                 stop_signal: int = signal.SIGTERM):
         self.argv, self.env, self.log_path, self.cwd = argv, env, log, cwd
+        # uvicorn wants SIGINT: after SIGTERM it re-raises the signal and dies without
+        # running atexit, where coverage saves; after SIGINT it exits normally.
+        self.stop_signal = stop_signal
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Proc":
@@ -62,20 +67,20 @@ class Proc:
         return [int(p) for p in out.stdout.split()]
 
     def stop(self, timeout: float = 30) -> int | None:
-        """SIGTERM (a warm shutdown, so coverage data is saved), then SIGKILL the group.
+        """The stop signal (a warm shutdown, so coverage data is saved), then SIGKILL the group.
 
-        `timeout` is a bound, not an expectation: workers stopped in 1-5 s over a whole
-        run. A SIGKILL also loses the coverage data that pool children write on their way
-        out, so a loaded machine gets time. Whatever had to be killed is noted in the log.
+        `timeout` is a bound, not an expectation. A SIGKILL loses the coverage data that
+        pool children write on their way out, so a loaded machine gets time. Whatever had
+        to be killed is noted in the log.
         """
         if self.proc is None:
             return None
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(self.stop_signal)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                self._note(f"still running {timeout} s after SIGTERM")
+                self._note(f"still running {timeout} s after signal {self.stop_signal}")
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, 0)  # raises unless some process of the group is left
             self._note("processes of its group were left: SIGKILL")
@@ -87,14 +92,3 @@ class Proc:
         with open(self.log_path, "a") as out:
             out.write(f"[tests] {what}\n")
 
-
-def worker(env: dict, log: Path, *args: str, app: str = "celery_app", name: str = "w1") -> Proc:
-    """`celery -A <app> worker` on every queue the routes name; ready when it says so."""
-    argv = [CELERY, "-A", app, "worker", "-Q", "celery,emails,images", "-n", f"{name}@%h",
-            "--loglevel=info", *QUICK, *args]
-    return Proc(argv, env, log).start().ready(r"ready\.")
-
-
-def beat(env: dict, log: Path, schedule: Path, app: str = "celery_app") -> Proc:
-    argv = [CELERY, "-A", app, "beat", "-s", str(schedule), "--loglevel=info"]
-    return Proc(argv, env, log).start().ready(r"beat: Starting")

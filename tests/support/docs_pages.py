@@ -9,12 +9,10 @@ fences they hold.
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DOCS = ROOT / "docs"
-EXAMPLES = ROOT / "examples"  # one folder per section: examples/<section>/<module>.py
-TOOLS = ROOT / "tools"  # the benchmark and the capture script, whose code a page may show too
+from .paths import DOCS, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
+
+EXAMPLES = ROOT / "examples"  # every section's: examples/<section>/<module>.py
 INCLUDES = DOCS / "_includes"
 # Folders under docs/ that are not hand-written pages: fragments and hooks (see exclude_docs in
 # mkdocs.yml), and source/, which tools/source_pages.py generates from the files it shows.

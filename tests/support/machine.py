@@ -1,9 +1,8 @@
-"""How fast this machine runs Python today, for budgets that issues state in seconds.
+"""How fast this machine runs Python today, for budgets stated in seconds.
 
-Machines of the same kind have run this suite at very different speeds: the strict
-build took 1.45 s of CPU in one session and 6.5-7 s in another, on the same code. A
-budget in plain seconds would then fail for the machine, not for the code. So a
-budget is scaled by `slowdown()`: how much longer than on the nominal machine a
+Machines of the same kind run this suite at very different speeds, several times apart
+on the same code, so a budget in plain seconds would fail for the machine, not for the
+code. A budget is scaled by `slowdown()`: how much longer than on the nominal machine a
 fixed pure-Python loop takes here, never less than 1 (a fast machine gets no slack).
 """
 
@@ -14,8 +13,7 @@ import sys
 from support.untraced import untraced
 
 LOOP = "s = 0\nfor i in range(5_000_000):\n    s += i\n"
-# CPU seconds of LOOP on the nominal machine, where the strict build took 1.45 s: derived
-# from a session that measured the loop at 2.25-2.30 s and the same build at 6.5-7.0 s.
+# CPU seconds of LOOP on the nominal machine: the one the budgets were set on.
 NOMINAL_LOOP_S = 0.48
 
 

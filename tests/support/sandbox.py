@@ -12,8 +12,8 @@ No Docker engine runs here, so the sandbox is proven two ways:
   from examples/ as the image's WORKDIR. What a container gets from Docker is provided natively,
   and these are the only rewrites, all of values Docker would have supplied:
 
-  - hostnames: the `redis` and `mailpit` services become the test's own RedisServer and
-    SmtpSink (127.0.0.1 and their ports), in environment values only;
+  - hostnames: the `redis` and `mailpit` services become the Redis and SMTP sink of a
+    support.stack.Stack (127.0.0.1 and their ports), in environment values only;
   - named volumes: a path under a volume's mount point (`/app/media`, `/var/lib/celery-beat`)
     becomes the same path under a temp folder, in environment values and command arguments;
     the `media` volume starts with examples/celery/sample_media/ in it, as Docker fills an empty
@@ -44,9 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .celery_procs import EXAMPLES, ROOT, Proc
-from .redis_server import RedisServer
-from .smtp_sink import SmtpSink
+from .celery_procs import Proc
+from .paths import EXAMPLES, ROOT
+from .stack import Stack
 from .untraced import untraced
 from .waiting import free_port, wait_until
 
@@ -69,8 +69,8 @@ READY = {
 }
 # Variables the examples read: never inherited from the test process, only from compose.
 EXAMPLE_VARS = re.compile(
-    r"^(CELERY_|SMTP_|FLOWER_|UVICORN_)|^(MEDIA_DIR|MAIL_FROM|EMAIL_RETRY_DELAY|WELCOME_DELAY"
-    r"|CLEANUP_EVERY_SECONDS|HOSTNAME)$"
+    r"^(CELERY_|SMTP_|FLOWER_|UVICORN_)|^(MEDIA_DIR|MAIL_FROM|CLEANUP_EVERY_SECONDS|HOSTNAME"
+    r"|DEMO_SETTINGS)$"
 )
 
 
@@ -309,23 +309,22 @@ class NativeStack:
 @contextlib.contextmanager
 def native_stack(workdir: Path, clock: Clock, traced: bool = True,
                  **interpolation: str) -> Iterator[NativeStack]:
-    """A private Redis and SMTP server standing for `redis` and `mailpit`, and a NativeStack
-    on them (`.redis`, `.smtp`); every process it or the test started is reaped on exit.
+    """A Stack's Redis and SMTP sink standing for `redis` and `mailpit`, and a NativeStack on
+    them (`.redis`, `.smtp`); every process it or the test started is reaped on exit.
 
     `traced=False` starts the services and every command run in their environment
     without coverage, for a test that checks commands rather than example lines."""
-    redis = RedisServer(workdir / "redis").start()
-    clock(f"redis: the test's own redis-server on 127.0.0.1:{redis.port} stands for `redis`")
-    smtp = SmtpSink().start()
-    clock(f"smtp: the test's SMTP server on 127.0.0.1:{smtp.port} stands for `mailpit`")
+    servers = Stack(workdir / "servers")
     native = None
     try:
+        redis, smtp = servers.redis, servers.smtp
+        clock(f"redis: the test's own redis-server on 127.0.0.1:{redis.port} stands for `redis`")
+        clock(f"smtp: the test's SMTP server on 127.0.0.1:{smtp.port} stands for `mailpit`")
         native = NativeStack(workdir, redis.port, smtp.port, clock, traced, **interpolation)
         native.redis, native.smtp = redis, smtp
         yield native
     finally:
         if native:
             native.stop()
-        smtp.stop()
-        redis.stop()
+        servers.close()
         clock("all processes reaped")

@@ -27,10 +27,10 @@ from pathlib import Path
 import source_pages
 
 from support.once_per_run import once_per_run, run_dir
+from support.paths import ROOT
 from support.untraced import untraced
 from support.waiting import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = str(Path(sys.executable).with_name("mkdocs"))
 
 

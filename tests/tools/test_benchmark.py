@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from support.celery_procs import ROOT, Proc
+from support.celery_procs import Proc
+from support.paths import ROOT
 from support.waiting import port_open
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
@@ -36,14 +37,14 @@ def quick_run(tmp_path_factory):
            "CELERY_RESULT_BACKEND": "redis://127.0.0.1:1/1"}
     proc = Proc(argv, env, out / "bench.log").start()
     try:
-        proc.proc.wait(timeout=90)  # about 5 s when quiet; generous for a busy machine
+        proc.proc.wait(timeout=90)  # a bound for a busy machine
     finally:
         proc.stop()
     assert proc.proc.returncode == 0, proc.log
     return out, proc.log
 
 
-@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
+@pytest.mark.slow  # the quick run takes seconds, workers included
 @pytest.mark.timeout(150)
 def test_every_figure_has_median_spread_and_ratio_to_its_floor(quick_run):
     out, _ = quick_run
@@ -69,7 +70,7 @@ def test_every_figure_has_median_spread_and_ratio_to_its_floor(quick_run):
     assert {"cpu", "python", "celery", "kombu", "redis_py", "fastapi"} <= set(machine)
 
 
-@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
+@pytest.mark.slow  # the quick run takes seconds, workers included
 @pytest.mark.timeout(150)
 def test_table_and_chart_show_every_row(quick_run):
     out, _ = quick_run
@@ -87,7 +88,7 @@ def test_table_and_chart_show_every_row(quick_run):
     assert "--8<--" not in (out / "benchmark.svg").read_text()  # it is included inline
 
 
-@pytest.mark.slow  # the quick run: about 5 s on a quiet machine, workers included
+@pytest.mark.slow  # the quick run takes seconds, workers included
 @pytest.mark.timeout(150)
 def test_every_process_it_started_is_reaped(quick_run):
     _, log = quick_run

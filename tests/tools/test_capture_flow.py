@@ -2,8 +2,8 @@
 
 A private Redis, a real prefork worker started as the sandbox starts it, and the
 script run as a reader runs it (`python capture_flow.py`). The fresh capture must
-say what errata items 8-10 say, and have the same shape as the committed
-docs/_includes/q28-capture.md. Regenerate that file with
+show the message, the fetch and the result as Q28 describes them, and have the same
+shape as the committed docs/_includes/q28-capture.md. Regenerate that file with
 `UPDATE_CAPTURE=1 .venv/bin/pytest tests/tools/test_capture_flow.py`.
 """
 
@@ -15,10 +15,9 @@ import sys
 
 import pytest
 
-from support.celery_procs import EXAMPLES, ROOT
-from support.demo_stack import DemoStack
 from support.once_per_run import once_per_run
-from support.smtp_sink import SmtpSink
+from support.paths import EXAMPLES, ROOT
+from support.stack import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -27,26 +26,25 @@ PAGE = ROOT / "docs" / "_includes" / "q28-capture.md"
 
 def regenerate(tmp) -> str:
     """Run the script against a private Redis and a real worker; return its Markdown."""
-    smtp = SmtpSink().start()
-    # WELCOME_DELAY: the task runs long enough for the script to read `unacked` meanwhile.
-    stack = DemoStack(tmp, SMTP_HOST="127.0.0.1", SMTP_PORT=str(smtp.port), WELCOME_DELAY="0.3")
+    stack = Stack(tmp)
     try:
-        # The script waits for the worker's first BRPOP itself, so both start together.
+        # The script waits for the worker's first BRPOP itself, so both start together. The
+        # task's slow work is shortened, but long enough to read `unacked` while it runs.
         worker = stack.worker("celery_app", "-Q", "celery,emails,images", "--pool=prefork",
-                              "-c", "1", ready=False)
+                              "-c", "1", ready=False,
+                              settings={"signup_celery.SLOW_WORK_SECONDS": 0.3})
         out = tmp / "capture.md"
         script = subprocess.run([sys.executable, str(ROOT / "tools" / "capture_flow.py"), str(out)],
                                 cwd=EXAMPLES,
-                                env=stack.env, timeout=60, capture_output=True, text=True)
+                                env=stack.env(), timeout=60, capture_output=True, text=True)
         assert script.returncode == 0, script.stderr + worker.log
-        assert [m["To"] for m in smtp.messages] == ["user@example.com"]  # the task really ran
+        assert [m["To"] for m in stack.smtp.messages] == ["user@example.com"]  # it really ran
         text = out.read_text()
         if os.environ.get("UPDATE_CAPTURE"):
             PAGE.write_text(text)
         return text
     finally:
         stack.close()
-        smtp.stop()
 
 
 @pytest.fixture(scope="module")

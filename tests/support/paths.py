@@ -1,0 +1,10 @@
+"""Where things are: the project root and the folders the tests read or run from."""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
+DOCS = ROOT / "docs"
+TOOLS = ROOT / "tools"
+# The Celery section's application root: its commands, and the processes the tests start, run here.
+EXAMPLES = ROOT / "examples" / "celery"
