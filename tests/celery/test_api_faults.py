@@ -29,8 +29,7 @@ from PIL import Image
 
 from support.blackhole import BlackHole
 from support.celery_procs import EXAMPLES
-from support.interrupt import interrupt
-from support.proofs import together, uvicorn
+from support.proofs import together
 from support.redis_server import RedisServer
 from support.waiting import wait_until
 
@@ -158,17 +157,14 @@ def services(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def apps(services, example_env, media_dir, tmp_path_factory):
+def apps(services, own_stack):
     """One uvicorn per app, pointed at the module's two Redis ports for the whole module."""
-    Image.new("RGB", (64, 64), "green").save(media_dir / "matrix.png")
-    env = {**example_env, "CELERY_BROKER_URL": services.url("broker", 0),
+    Image.new("RGB", (64, 64), "green").save(own_stack.media / "matrix.png")
+    env = {"CELERY_BROKER_URL": services.url("broker", 0),
            "CELERY_RESULT_BACKEND": services.url("backend", 1)}
-    logs = tmp_path_factory.mktemp("api-logs")
-    procs = together(*(lambda t=t: uvicorn(env, logs / f"{t.replace(':', '.')}.log", t)
-                       for t in APPS))
+    procs = together(*(lambda t=t: own_stack.uvicorn(t, env=env) for t in APPS))
     yield dict(zip(APPS, procs, strict=True))
-    for proc in procs:
-        interrupt(proc)
+    own_stack.stop(*procs)
     for proc in procs:
         # An exception escaping an endpoint is logged by uvicorn under this line.
         assert "Exception in ASGI application" not in proc.log, proc.log
