@@ -34,7 +34,7 @@ USUAL = re.compile(r'^(?P<indent> *)[!?]{3}\+? (?:warning|danger) "(?:The usual 
 TEST_LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>(?:\.\./)*source/(?P<file>tests/[^)#]+)"
                        r"\.md)(?:#(?P<anchor>[^)]+))?\)")
 ALL_MARKDOWN = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md")
-                      if "hooks" not in p.parts)
+                      if not {"hooks", "source"} & set(p.relative_to(DOCS).parts))
 
 
 def words(body: str) -> int:
