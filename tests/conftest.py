@@ -22,9 +22,11 @@ FAST = {"celery_app.send_email.default_retry_delay": 0, "signup_celery.SLOW_WORK
 # The longest modules first: pytest-xdist hands out whole modules in collection order, and
 # a long module handed out last runs on alone while the other processes have nothing left.
 TESTS = Path(__file__).parent
-LONGEST_FIRST = ["celery/test_load_tasks.py", "site/test_browser_site.py",
-                 "site/test_page_commands.py", "tools/test_benchmark.py",
-                 "sandbox/test_sandbox_parity.py"]
+LONGEST_FIRST = ["celery/test_load_tasks.py", "celery/test_broker_choice.py",
+                 "site/test_browser_site.py", "site/test_page_commands.py",
+                 "site/test_diagrams.py", "celery/test_api_faults.py",
+                 "databases/test_page_commands.py", "celery/test_pools.py",
+                 "tools/test_benchmark.py", "sandbox/test_sandbox_parity.py"]
 assert all((TESTS / name).exists() for name in LONGEST_FIRST), LONGEST_FIRST
 
 
