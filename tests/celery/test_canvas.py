@@ -1,8 +1,8 @@
 """examples/celery/canvas.py: chain, group and chord, run by real workers.
 
 The chains and chords run on the session's worker (`celery_app`, solo pool: one task at
-a time). The group also runs on a second worker with four threads that reads a queue of
-its own, so the same group can be timed on one slot and on four.
+a time). The group also runs on a second worker of the session's stack, with four threads,
+that reads a queue of its own, so the same group can be timed on one slot and on four.
 """
 
 import json
@@ -14,31 +14,29 @@ import time
 import pytest
 from celery.exceptions import ChordError
 
-from support import celery_procs
+from support.paths import DOCS, EXAMPLES
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q29-group-timing.md"
+INCLUDE = DOCS / "_includes" / "q29-group-timing.md"
 PARALLEL_QUEUE = "canvas-parallel"
 
 
 @pytest.fixture(scope="module")
-def canvas(example_env):
+def canvas(stack):
+    """The example module; its tasks are celery_app's, bound to the session's stack."""
     import canvas
 
     return canvas
 
 
 @pytest.fixture(scope="module")
-def four_threads(example_env, tmp_path_factory):
+def four_threads(stack):
     """`celery -A celery_app worker --pool=threads --concurrency=4`, on its own queue."""
-    log = tmp_path_factory.mktemp("canvas-logs") / "threads.log"
-    argv = [celery_procs.CELERY, "-A", "celery_app", "worker", "-Q", PARALLEL_QUEUE,
-            "-n", "threads@%h", "--pool=threads", "--concurrency=4", "--loglevel=info",
-            *celery_procs.QUICK]
-    proc = celery_procs.Proc(argv, example_env, log).start().ready(r"ready\.")
+    proc = stack.worker("celery_app", "-Q", PARALLEL_QUEUE, "--pool=threads", "--concurrency=4",
+                        name="threads")
     yield proc
-    proc.stop()
+    stack.stop(proc)
 
 
 def test_a_chain_passes_each_result_to_the_next_task(canvas, worker):
@@ -88,9 +86,9 @@ def test_a_chord_calls_back_with_every_result_once_all_are_done(canvas, worker):
     assert canvas.run_chord() == sum(i * i for i in range(4))
 
 
-def test_the_demo_prints_each_primitive(example_env, worker):
+def test_the_demo_prints_each_primitive(stack, worker):
     out = subprocess.run([sys.executable, "-c", "import canvas; canvas.demo()"],
-                         cwd=celery_procs.EXAMPLES, env=example_env, capture_output=True,
+                         cwd=EXAMPLES, env=stack.env(), capture_output=True,
                          text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [
@@ -117,10 +115,10 @@ def _succeeded_tasks(log: str, task_id: str) -> str:
     return "\n".join(line for line in log.splitlines() if task_id in line and "succeeded" in line)
 
 
-def test_a_chord_counts_its_members_in_the_result_backend(canvas, worker, redis_server):
+def test_a_chord_counts_its_members_in_the_result_backend(canvas, worker, stack):
     from celery import chord
 
-    backend = redis_server.client(1)
+    backend = stack.redis.client(1)
     header = [canvas.add.s(1, 1), canvas.slow_square.s(3, 2.0)]
     result = chord(header)(canvas.total.s())
     group_id = result.parent.id

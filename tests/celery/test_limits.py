@@ -1,6 +1,6 @@
 """examples/celery/limits.py: time limits, rate limits and expiry, on real workers.
 
-The module has its own Redis (module_env) and a prefork worker with one child,
+The module has its own Redis (`own_stack`) and a prefork worker with one child,
 `celery -A limits worker --concurrency=1`; the rate-limit test adds a second worker.
 """
 
@@ -9,40 +9,36 @@ from pathlib import Path
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded
 
-from support import celery_procs
+from support.paths import DOCS
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q31-rate-limit.md"
+INCLUDE = DOCS / "_includes" / "q31-rate-limit.md"
 
 
-def start(env, log, name):
-    argv = [celery_procs.CELERY, "-A", "limits", "worker", "-n", f"{name}@%h",
-            "--concurrency=1", "--loglevel=info", *celery_procs.QUICK]
-    return celery_procs.Proc(argv, env, log).start().ready(r"ready\.")
-
-
-@pytest.fixture(scope="module")
-def logs(tmp_path_factory):
-    return tmp_path_factory.mktemp("limits-logs")
+def start(stack, name):
+    """`celery -A limits worker -n <name>@%h --concurrency=1` (prefork), ready."""
+    return stack.worker("limits", "--concurrency=1", name=name)
 
 
 @pytest.fixture(scope="module")
-def first(module_env, logs):
-    proc = start(module_env, logs / "first.log", "first")
-    yield proc
-    proc.stop()
-
-
-@pytest.fixture(scope="module")
-def limits(module_env):
+def limits(own_stack):
+    """The example module, its app (the client side) bound to this module's Redis."""
     import limits
 
+    own_stack.bind(limits.app)
     return limits
 
 
+@pytest.fixture(scope="module")
+def first(limits, own_stack):
+    proc = start(own_stack, "first")
+    yield proc
+    own_stack.stop(proc)
+
+
 # First: the child it kills ran nothing else (a SIGKILLed child keeps no coverage data).
-def test_the_hard_limit_kills_the_child_process(limits, first, module_redis):
+def test_the_hard_limit_kills_the_child_process(limits, first, own_stack):
     before = first.children()
     result = limits.stuck.delay(5)
     with pytest.raises(TimeLimitExceeded):
@@ -54,7 +50,7 @@ def test_the_hard_limit_kills_the_child_process(limits, first, module_redis):
     after = wait_until(lambda: (c := first.children()) and c != before and c, 15, "a new child")
     assert len(after) == 1 and after != before
     # Failed and acknowledged, even with acks_late: nothing waits to be delivered again.
-    broker = module_redis.client(0)
+    broker = own_stack.redis.client(0)
     assert (broker.llen("limits"), broker.hlen("unacked")) == (0, 0)
     assert first.log.count(f"limits.stuck[{result.id}] received") == 1
     assert limits.stuck.delay(0).get(timeout=15) == "finished"  # under the limit: it returns
@@ -90,14 +86,14 @@ def rate(limits, n: int) -> float:
     return (n - 1) / (started[-1] - started[0])
 
 
-def test_rate_limit_is_per_worker_two_workers_run_twice_the_rate(limits, first, module_env, logs):
+def test_rate_limit_is_per_worker_two_workers_run_twice_the_rate(limits, first, own_stack):
     n = 11
     one = rate(limits, n)
-    second = start(module_env, logs / "second.log", "second")
+    second = start(own_stack, "second")
     try:
         two = rate(limits, 2 * n)
     finally:
-        second.stop()
+        own_stack.stop(second)
     assert 3.5 < one <= 5.5  # 5/s on one worker, less what the machine loses
     assert two > 1.5 * one and two <= 11  # both workers apply their own 5/s
     INCLUDE.write_text(

@@ -1,7 +1,7 @@
 """examples/celery/pools.py: threads and prefork side by side, and a leaking child replaced.
 
-Three workers of the `pools` app on the module's own Redis, each on a queue of its own
-so that a test chooses the pool by choosing the queue:
+Three workers of the `pools` app on the module's own Redis (`own_stack`), each on a queue
+of its own so that a test chooses the pool by choosing the queue:
 
 - `--pool=threads --concurrency=4` reads `threads`;
 - `--pool=prefork --concurrency=4` reads `prefork`;
@@ -13,36 +13,34 @@ import time
 import pytest
 
 from celery import group
-from support import celery_procs
+from support.paths import DOCS
 from support.proofs import together
 
 pytestmark = pytest.mark.slow
-INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q30-pools.md"
+INCLUDE = DOCS / "_includes" / "q30-pools.md"
 SLOTS = 4
 LIMIT_KB = 150_000
 
 
 @pytest.fixture(scope="module")
-def workers(module_env, tmp_path_factory):
-    logs = tmp_path_factory.mktemp("pools-logs")
-
+def workers(own_stack):
     def start(queue, *args):
-        argv = [celery_procs.CELERY, "-A", "pools", "worker", "-Q", queue, "-n", f"{queue}@%h",
-                "--loglevel=info", *celery_procs.QUICK, *args]
-        return celery_procs.Proc(argv, module_env, logs / f"{queue}.log").start().ready(r"ready\.")
+        return own_stack.worker("pools", "-Q", queue, *args, name=queue)
 
     procs = together(
         lambda: start("threads", "--pool=threads", f"--concurrency={SLOTS}"),
         lambda: start("prefork", "--pool=prefork", f"--concurrency={SLOTS}"),
         lambda: start("recycle", "--concurrency=1", f"--max-memory-per-child={LIMIT_KB}"))
     yield dict(zip(["threads", "prefork", "recycle"], procs, strict=True))
-    together(*(proc.stop for proc in procs))
+    own_stack.stop(*procs)
 
 
 @pytest.fixture(scope="module")
-def pools(module_env):
+def pools(own_stack):
+    """The example module, its app (the client side) bound to this module's Redis."""
     import pools
 
+    own_stack.bind(pools.app)
     return pools
 
 

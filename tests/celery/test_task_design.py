@@ -1,5 +1,8 @@
 """examples/celery/task_design.py: publishing inside a transaction, after it, and through an
 outbox, on a real PostgreSQL (support.postgres: a private cluster) and a real worker.
+
+Both run on the module's own stack (`own_stack`): its Redis, and its PostgreSQL
+(`own_stack.postgres()`), started on first use and stopped with the stack.
 """
 
 import os
@@ -10,32 +13,32 @@ from pathlib import Path
 
 import pytest
 
-from support import celery_procs
-from support.postgres import PostgresServer
+from support.paths import DOCS, EXAMPLES
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def postgres():
-    server = PostgresServer().start()
-    try:
-        server.create_database("orders")
-        yield server
-    finally:
-        server.stop()
+def postgres(own_stack):
+    """The module stack's PostgreSQL, with an empty `orders` database."""
+    server = own_stack.postgres()
+    server.create_database("orders")
+    return server
 
 
 @pytest.fixture(scope="module")
-def module_env_extra(postgres):
+def design_env(postgres):
     # The worker gets the URL in SQLAlchemy's form, as the sandbox gives it.
     return {"DATABASE_URL": postgres.url("orders")}
 
 
 @pytest.fixture(scope="module")
-def design(module_env, postgres, monkeypatch_module):
+def design(own_stack, postgres, monkeypatch_module):
+    """The example module, its app (the client side) bound to this module's Redis, and its
+    DSN on the module's PostgreSQL."""
     import task_design
 
+    own_stack.bind(task_design.app)
     monkeypatch_module.setattr(task_design, "DSN", postgres.url("orders", driver="postgresql"))
     with task_design.connect() as conn:
         conn.execute(task_design.SCHEMA)
@@ -49,13 +52,10 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def design_worker(module_env, tmp_path_factory):
-    log = tmp_path_factory.mktemp("design-logs") / "worker.log"
-    argv = [celery_procs.CELERY, "-A", "task_design", "worker", "--pool=solo",
-            "--loglevel=info", *celery_procs.QUICK]
-    proc = celery_procs.Proc(argv, module_env, log).start().ready(r"ready\.")
+def design_worker(own_stack, design_env):
+    proc = own_stack.worker("task_design", "--pool=solo", env=design_env)
     yield proc
-    proc.stop()
+    own_stack.stop(proc)
 
 
 def test_a_task_queued_inside_the_transaction_runs_before_the_commit(design, design_worker):
@@ -109,13 +109,14 @@ def test_waiting_for_a_task_inside_a_task_is_refused(design, design_worker):
         design.confirm_and_wait.delay(order_id).get(timeout=15)
 
 
-def test_the_pages_commands_run_as_written(module_env, postgres, design, design_worker):
+def test_the_pages_commands_run_as_written(own_stack, design_env, design, design_worker):
     """The Try it lines need a PostgreSQL, which the site's page check doesn't have."""
-    page = (celery_procs.ROOT / "docs" / "celery" / "q32-task-design.md").read_text()
+    page = (DOCS / "celery" / "q32-task-design.md").read_text()
     shown = [line for line in page.splitlines() if line.startswith("python -c ")]
     assert len(shown) == 3
-    env = {**module_env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    outputs = [subprocess.run(["bash", "-c", line], cwd=celery_procs.EXAMPLES, env=env,
+    env = own_stack.env(**design_env,
+                        PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    outputs = [subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env,
                               capture_output=True, text=True, timeout=60) for line in shown]
     assert [o.returncode for o in outputs] == [0, 0, 0], [o.stderr[-500:] for o in outputs]
     assert outputs[1].stdout == "confirmation to ada@example.com\n"

@@ -1,6 +1,6 @@
 """examples/celery/testing_celery.py: four ways to test a task, and what each one hides.
 
-The module has its own Redis (module_env). The in-process worker and the subprocess
+The module has its own Redis (`own_stack`). The in-process worker and the subprocess
 worker read the same queue, so they never run at the same time: the in-process one is
 started and stopped inside the cost test, before the subprocess worker's fixture starts.
 """
@@ -15,31 +15,30 @@ from pathlib import Path
 import pytest
 from kombu.exceptions import EncodeError
 
-from support import celery_procs
+from support.paths import DOCS, EXAMPLES
 from support.proofs import never
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
-INCLUDE = celery_procs.ROOT / "docs" / "_includes" / "q33-costs.md"
+INCLUDE = DOCS / "_includes" / "q33-costs.md"
 LINES = [("pen", 2, 150), ("notebook", 1, 400)]
 
 
 @pytest.fixture(scope="module")
-def tc(module_env):
+def tc(own_stack):
+    """The example module, its app (the client side) bound to this module's Redis."""
     import testing_celery
 
+    own_stack.bind(testing_celery.app)
     return testing_celery
 
 
 @pytest.fixture(scope="module")
-def real_worker(module_env, tmp_path_factory):
+def real_worker(own_stack):
     """`celery -A testing_celery worker`: a real process, reading `testing` only."""
-    log = tmp_path_factory.mktemp("testing-celery-logs") / "worker.log"
-    argv = [celery_procs.CELERY, "-A", "testing_celery", "worker", "--pool=solo",
-            "--loglevel=info", *celery_procs.QUICK]
-    proc = celery_procs.Proc(argv, module_env, log).start().ready(r"ready\.")
+    proc = own_stack.worker("testing_celery", "--pool=solo")
     yield proc
-    proc.stop()
+    own_stack.stop(proc)
 
 
 @contextlib.contextmanager
@@ -52,11 +51,11 @@ def eager(app):
         app.conf.task_always_eager = False
 
 
-def test_call_the_function_and_apply_it_no_broker_involved(tc, module_redis):
+def test_call_the_function_and_apply_it_no_broker_involved(tc, own_stack):
     assert tc.invoice_total(LINES) == 700  # the task object is callable: a plain call
     result = tc.invoice_total.apply((LINES,))  # runs here, with a task context
     assert (result.state, result.get()) == ("SUCCESS", 700)
-    assert module_redis.client(0).dbsize() == 0  # nothing was sent
+    assert own_stack.redis.client(0).dbsize() == 0  # nothing was sent
 
 
 def timed(fn):
@@ -102,14 +101,14 @@ def test_what_each_approach_costs(tc, request):
         f"| Approach | Wall time |\n|---|---|\n{rows}\n")
 
 
-def test_apply_accepts_an_object_eager_and_real_calls_refuse_it(tc, module_redis):
+def test_apply_accepts_an_object_eager_and_real_calls_refuse_it(tc, own_stack):
     order = tc.Order(id=7, lines=LINES)
     assert tc.total_of_order.apply((order,)).get() == 700  # green: nothing is serialized
     with eager(tc.app), pytest.raises(EncodeError, match="Order is not JSON serializable"):
         tc.total_of_order.delay(order)  # eager .delay() round-trips the arguments
     with pytest.raises(EncodeError, match="Order is not JSON serializable"):
         tc.total_of_order.delay(order)  # a real call: refused in the caller
-    assert module_redis.client(0).llen("testing") == 0
+    assert own_stack.redis.client(0).llen("testing") == 0
 
 
 def test_eager_returns_an_object_a_real_worker_cannot_store(tc, real_worker):
@@ -122,11 +121,11 @@ def test_eager_returns_an_object_a_real_worker_cannot_store(tc, real_worker):
     assert "Order is not JSON serializable" in str(failure.value)
 
 
-def test_eager_runs_a_routed_task_no_worker_reads(tc, real_worker, module_redis):
+def test_eager_runs_a_routed_task_no_worker_reads(tc, real_worker, own_stack):
     with eager(tc.app):
         assert tc.render_invoice.delay(7).get() == "invoice-7.pdf"  # green
     result = tc.render_invoice.delay(7)  # for real: routed to `reports`
-    broker = module_redis.client(0)
+    broker = own_stack.redis.client(0)
     wait_until(lambda: broker.llen("reports") == 1, 5, "the message in the reports list")
     never(lambda: "testing_celery.render_invoice[" in real_worker.log, 1.0, "the worker running it")
     assert result.state == "PENDING"
@@ -140,14 +139,14 @@ def test_eager_retries_at_once_a_worker_waits_between_tries(tc, real_worker):
     assert retries == 2 and real_s >= 2  # two retries, each 1 s later
 
 
-def test_the_pages_commands_print_without_a_worker(module_env, module_redis):
+def test_the_pages_commands_print_without_a_worker(own_stack):
     """The two `python -c` lines of Try it, as written; `reports` has no worker here."""
-    page = (celery_procs.ROOT / "docs" / "celery" / "q33-testing-celery.md").read_text()
+    page = (DOCS / "celery" / "q33-testing-celery.md").read_text()
     shown = [line for line in page.splitlines() if line.startswith("python -c ")]
     assert len(shown) == 2
-    env = {**module_env, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    waiting = module_redis.client(0).llen("reports")
-    outputs = [subprocess.run(["bash", "-c", line], cwd=celery_procs.EXAMPLES, env=env,
+    env = own_stack.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    waiting = own_stack.redis.client(0).llen("reports")
+    outputs = [subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env,
                               capture_output=True, text=True, timeout=60) for line in shown]
     assert [(o.returncode, o.stdout) for o in outputs] == [(0, "300\n"), (0, "invoice-7.pdf\n")]
-    assert module_redis.client(0).llen("reports") == waiting  # eager sent nothing
+    assert own_stack.redis.client(0).llen("reports") == waiting  # eager sent nothing
