@@ -234,7 +234,7 @@ def shown_blocks() -> tuple[Block, ...]:
 
 def try_it_pages() -> list[str]:
     """Pages whose Try it this module runs (a delegated one runs in its section's test)."""
-    ours = {b.file for b in shown_blocks() if b.try_it and b.check != "delegated"}
+    ours = {b.file for b in shown_blocks() if b.try_it and b.check not in ("delegated", "none")}
     return [p for p in docs_pages.pages() if try_it_lines(docs_pages.raw(p)) and p in ours]
 
 
