@@ -6,10 +6,12 @@ that reads a queue of its own, so the same group can be timed on one slot and on
 """
 
 import json
+import os
 import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from celery.exceptions import ChordError
@@ -130,3 +132,68 @@ def test_a_chord_counts_its_members_in_the_result_backend(canvas, worker, stack)
     assert result.state == "PENDING"  # the callback has not even been sent
     assert result.get(timeout=15) == 2 + 9
     assert json.loads(backend.get(f"celery-task-meta-{result.id}"))["result"] == 11
+
+
+# -- the page's commands, as written ---------------------------------------------------------
+
+PAGE = "celery/q29-canvas.md"
+EXEC = "docker compose exec worker "
+DEMO_LINES = ["chain: 16", "group: [0, 1, 4, 9]", "chord: 14", "partial, immutable: (12, 10)"]
+
+
+def page_blocks(page: str) -> list[list[str]]:
+    """The page's ```bash fences, each as its command lines; each is declared delegated here."""
+    from support import docs_pages
+
+    blocks = [f for f in docs_pages.fences(docs_pages.expanded(page), page) if f.lang == "bash"]
+    for fence in blocks:
+        assert 'data-check="delegated"' in fence.info, fence.info
+        assert "tests/celery/test_canvas.py" in fence.info, fence.info
+    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+
+
+def shell(line: str, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
+                          text=True, timeout=90)
+
+
+def ran(log: str) -> dict[str, int]:
+    """How many times each canvas task succeeded, by the worker's log."""
+    names = re.findall(r"Task canvas\.(\w+)\[\S+\] succeeded", log)
+    return {name: names.count(name) for name in sorted(set(names))}
+
+
+def test_the_pages_commands_run_as_written(make_stack, tmp_path):
+    """Try it on a stack of its own (the session's worker reads the same queues), then the
+    sandbox's line against the compose file's worker, run natively (support.sandbox)."""
+    from support.celery_procs import Proc
+    from support.sandbox import Clock, NativeStack
+
+    [[worker_line], [demo_line], [sandbox_line]] = page_blocks(PAGE)
+    own = make_stack()
+    own.redis  # noqa: B018 (started: env() only names its port)
+    env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    page_worker = Proc(["bash", "-c", worker_line], env, tmp_path / "page-worker.log").start()
+    try:
+        page_worker.ready(r"ready\.")
+        out = shell(demo_line, env)
+        assert (out.returncode, out.stdout.splitlines()) == (0, DEMO_LINES), out.stderr[-1500:]
+        # The page's worker ran every one: 7 adds (chain 3, partial 2, immutable 2), 8
+        # squares (the group's 4, the chord's 4) and the chord's callback.
+        wait_until(lambda: ran(page_worker.log) == {"add": 7, "slow_square": 8, "total": 1},
+                   15, "every task of the demo logged as succeeded")
+    finally:
+        page_worker.stop()
+
+    assert sandbox_line.startswith(EXEC)
+    native = NativeStack(tmp_path / "sandbox", own.redis.port, own.smtp.port,
+                         Clock("the sandbox's worker, run natively"))
+    try:
+        native.start("worker")
+        native.procs["worker"].wait_for_log(r"ready\.")
+        out = shell(sandbox_line.removeprefix(EXEC), native.env("worker"))
+        assert (out.returncode, out.stdout.splitlines()) == (0, DEMO_LINES), out.stderr[-1500:]
+        wait_until(lambda: ran(native.procs["worker"].log) == {
+            "add": 7, "slow_square": 8, "total": 1}, 15, "the sandbox worker running the demo")
+    finally:
+        native.stop()

@@ -4,12 +4,16 @@ The module has its own Redis (`own_stack`) and a prefork worker with one child,
 `celery -A limits worker --concurrency=1`; the rate-limit test adds a second worker.
 """
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded
 
-from support.paths import DOCS
+from support.paths import DOCS, EXAMPLES
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -102,3 +106,90 @@ def test_rate_limit_is_per_worker_two_workers_run_twice_the_rate(limits, first, 
         "`rate_limit=\"5/s\"`, tasks that return at once, measured on this guide's last run:\n\n"
         "| Workers | Tasks started per second |\n|---|---|\n"
         f"| one | {one:.1f} |\n| two | {two:.1f} |\n")
+
+
+# -- the page's commands, as written ---------------------------------------------------------
+
+PAGE = "celery/q31-time-limits.md"
+EXEC = "docker compose exec worker "
+TASK_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+RATE_TASK = re.compile(r"limits\.call_partner_api\[\S+\] succeeded in \S+: ([0-9.]+)")
+
+
+def page_blocks(page: str) -> list[list[str]]:
+    """The page's ```bash fences, each as its command lines; each is declared delegated here."""
+    from support import docs_pages
+
+    blocks = [f for f in docs_pages.fences(docs_pages.expanded(page), page) if f.lang == "bash"]
+    for fence in blocks:
+        assert 'data-check="delegated"' in fence.info, fence.info
+        assert "tests/celery/test_limits.py" in fence.info, fence.info
+    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+
+
+def shell(line: str, env: dict) -> str:
+    out = subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
+                         text=True, timeout=90)
+    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
+    return out.stdout
+
+
+def check_limits(worker, client, soft_id: str, hard_id: str) -> None:
+    """What the worker's log and the results show for export_report(3) and stuck(5)."""
+    assert re.fullmatch(TASK_ID, soft_id) and re.fullmatch(TASK_ID, hard_id)
+    with pytest.raises(SoftTimeLimitExceeded):
+        client.AsyncResult(soft_id).get(timeout=30)
+    with pytest.raises(TimeLimitExceeded):
+        client.AsyncResult(hard_id).get(timeout=30)
+    worker.wait_for_log(
+        rf"Soft time limit \(1s?\) exceeded for limits\.export_report\[{soft_id}\]", 10)
+    worker.wait_for_log(r"soft time limit: removing \S+", 10)
+    worker.wait_for_log(rf"Hard time limit \(1s?\) exceeded for limits\.stuck\[{hard_id}\]", 10)
+    worker.wait_for_log(r"exited with 'signal 9 \(SIGKILL\)'", 10)
+
+
+def test_the_pages_commands_run_as_written(make_stack, tmp_path):
+    """Try it on a stack of its own (the module's worker reads the same `limits` queue), then
+    the sandbox's lines in the compose file's worker environment (support.sandbox)."""
+    from support.celery_procs import Proc
+    from support.sandbox import Clock, NativeStack
+    from support.stack import pinned_client
+
+    [[worker_line], calls, [sandbox_worker], sandbox_calls] = page_blocks(PAGE)
+    assert len(calls) == 3 and len(sandbox_calls) == 2
+    own = make_stack()
+    own.redis  # noqa: B018 (started: env() only names its port)
+    client = own.client()
+    env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    worker = Proc(["bash", "-c", worker_line], env, tmp_path / "page-worker.log").start()
+    try:
+        worker.ready(r"ready\.")
+        soft_id, hard_id, batch = (shell(line, env).strip() for line in calls)
+        assert batch == ""  # the python line prints nothing: the worker's log shows the rate
+        check_limits(worker, client, soft_id, hard_id)
+        started = wait_until(lambda: len(s := RATE_TASK.findall(worker.log)) == 20 and s, 30,
+                             "the 20 rate-limited tasks")
+        started = sorted(float(t) for t in started)
+        assert 19 / (started[-1] - started[0]) <= 5.5  # 5 a second, at most
+    finally:
+        worker.stop()
+
+    native = NativeStack(tmp_path / "sandbox", own.redis.port, own.smtp.port,
+                         Clock("the sandbox's worker environment, run natively"))
+    sandbox_env = native.env("worker")
+    # The sandbox keeps its results in db 0 (docker-compose.yml): a client of those URLs.
+    sandbox_client = pinned_client(sandbox_env["CELERY_BROKER_URL"],
+                                   sandbox_env["CELERY_RESULT_BACKEND"], "sandbox-client")
+    assert sandbox_worker.startswith(EXEC)
+    worker = Proc(["bash", "-c", sandbox_worker.removeprefix(EXEC)], sandbox_env,
+                  tmp_path / "sandbox-worker.log").start()
+    try:
+        worker.ready(r"ready\.")
+        assert all(line.startswith(EXEC) for line in sandbox_calls)
+        soft_id, hard_id = (shell(line.removeprefix(EXEC), sandbox_env).strip()
+                            for line in sandbox_calls)
+        check_limits(worker, sandbox_client, soft_id, hard_id)
+    finally:
+        worker.stop()
+        sandbox_client.backend.result_consumer.subscribed_to.clear()
+        sandbox_client.close()

@@ -8,12 +8,18 @@ of its own so that a test chooses the pool by choosing the queue:
 - `--concurrency=1 --max-memory-per-child=150000` (prefork) reads `recycle`.
 """
 
+import json
+import os
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from celery import group
-from support.paths import DOCS
+from support.paths import DOCS, EXAMPLES
 from support.proofs import together
 
 pytestmark = pytest.mark.slow
@@ -100,3 +106,79 @@ def test_a_leaking_child_is_replaced_after_the_task_that_crossed_the_limit(pools
     after = run(pools.child_pid.s())
     assert after != before
     assert recycle.children() == [after]
+
+
+# -- the page's commands, as written ---------------------------------------------------------
+
+PAGE = "celery/q30-pools.md"
+EXEC = "docker compose exec worker "
+TASK_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def page_blocks(page: str) -> list[list[str]]:
+    """The page's ```bash fences, each as its command lines; each is declared delegated here."""
+    from support import docs_pages
+
+    blocks = [f for f in docs_pages.fences(docs_pages.expanded(page), page) if f.lang == "bash"]
+    for fence in blocks:
+        assert 'data-check="delegated"' in fence.info, fence.info
+        assert "tests/celery/test_pools.py" in fence.info, fence.info
+    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+
+
+def shell(line: str, env: dict) -> subprocess.CompletedProcess:
+    out = subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
+                         text=True, timeout=90)
+    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
+    return out
+
+
+def test_the_pages_commands_run_as_written(make_stack, tmp_path):
+    """Each worker of Try it in turn, with the three calls sent to it, on a stack of its own
+    (the module's workers don't read `pools`, but `inspect` would hear them); then the
+    sandbox's line against the compose file's worker, run natively (support.sandbox)."""
+    from support.celery_procs import Proc
+    from support.sandbox import Clock, NativeStack
+
+    [worker_lines, call_lines, [sandbox_line]] = page_blocks(PAGE)
+    assert len(worker_lines) == 2 and len(call_lines) == 3
+    own = make_stack()
+    own.redis  # noqa: B018 (started: env() only names its port)
+    client = own.client()
+    env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    pids = {}
+    for n, worker_line in enumerate(worker_lines):
+        proc = Proc(["bash", "-c", worker_line], env, tmp_path / f"page-worker-{n}.log").start()
+        try:
+            proc.ready(r"ready\.")
+            ids = [shell(line, env).stdout.strip() for line in call_lines]
+            assert all(re.fullmatch(TASK_ID, task_id) for task_id in ids), ids
+            pids[n] = [client.AsyncResult(task_id).get(timeout=30) for task_id in ids]
+            for task_id, pid in zip(ids, pids[n], strict=True):
+                proc.wait_for_log(rf"pools\.\w+\[{task_id}\] succeeded in \S+: {pid}\b", 15)
+            main, children = proc.proc.pid, proc.children()
+        finally:
+            proc.stop()
+        if n == 0:  # threads: every task runs in the worker's own process, leak and all
+            assert pids[0] == [main] * 3
+        else:  # prefork, one child: the leak crosses the limit, and a new child takes over
+            before, leaked, after = pids[1]
+            assert leaked == before and after != before and children == [after]
+
+    assert sandbox_line.startswith(EXEC)
+    native = NativeStack(tmp_path / "sandbox", own.redis.port, own.smtp.port,
+                         Clock("the sandbox's worker, run natively"))
+    try:
+        native.start("worker")
+        worker = native.procs["worker"]
+        worker.wait_for_log(r"ready\.")
+        out = shell(sandbox_line.removeprefix(EXEC), native.env("worker"))
+        text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout)
+        assert re.match(r"->\s+celery@\S+: OK\n", text), text
+        stats = json.loads(text[text.index("{"):text.rindex("}") + 1])
+        pool = stats["pool"]
+        assert pool["implementation"] == "celery.concurrency.prefork:TaskPool"
+        assert (pool["max-concurrency"], sorted(pool["processes"])) == (
+            2, sorted(worker.children()))
+    finally:
+        native.stop()
