@@ -48,8 +48,10 @@ STATUSES: dict[str, Counter] = {name: Counter() for name in SCHEMAS}
 
 
 @pytest.fixture(scope="module", autouse=True)
-def summary(media_dir):
-    Image.new("RGB", (32, 32), "white").save(media_dir / "fuzz.png")  # one file that exists
+def summary(stack, quick_background):
+    """The apps run in this process, on the session stack (its Redis, SMTP sink and media
+    folder, in os.environ); BackgroundTasks skip the welcome mail's stand-in for slow work."""
+    Image.new("RGB", (32, 32), "white").save(stack.media / "fuzz.png")  # one file that exists
     yield
     for name in SCHEMAS:
         statuses = ", ".join(f"{s}: {n}" for s, n in sorted(STATUSES[name].items()))

@@ -1,6 +1,7 @@
 """examples/celery/broker_choice.py (and celery_app.py): the same tasks on Redis and on RabbitMQ.
 
-One private RabbitMQ node (support.rabbitmq) and the module's own Redis. Each test runs
+One private RabbitMQ node (support.rabbitmq, with a short consumer timeout, so started
+here rather than by Stack.rabbitmq()) and the module's own stack (own_stack). Each test runs
 once per broker, with the same example code, real workers and Redis as the result
 backend in both cases; only CELERY_BROKER_URL differs. What the tests observe is the page's
 matrix, docs/_includes/q34-matrix.md: the last test checks the committed file against this
@@ -20,15 +21,17 @@ from pathlib import Path
 
 import celery.exceptions
 import pytest
-from kombu import Connection
+from kombu import Connection, pools
+from kombu.utils.collections import eqhash
 
 from celery import Celery, chord
-from support import celery_procs, docs_pages
-from support.celery_procs import EXAMPLES
+from support import docs_pages
+from support.celery_procs import Proc
+from support.paths import EXAMPLES
 from support.proofs import never
 from support.rabbitmq import RabbitMQ
-from support.redis_server import RedisServer
 from support.sandbox import Clock, NativeStack
+from support.stack import Stack, bind
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -51,31 +54,29 @@ def observe(row: str, broker: str, outcome: str) -> None:
 
 
 class Side:
-    """One broker's half of the comparison: its URL, a client app and the workers on it."""
+    """One broker's half of the comparison: its URL, a client app and the workers on it.
 
-    def __init__(self, broker: str, url: str, results: RedisServer, base_env: dict,
-                 workdir: Path):
-        self.broker, self.url, self.results, self.workdir = broker, url, results, workdir
+    Both sides run on the module's stack: its Redis holds the results (db 1), and the Redis
+    side's messages (db 0); each side has a media folder of its own."""
+
+    def __init__(self, broker: str, url: str, stack: Stack, workdir: Path):
+        self.broker, self.url, self.stack, self.workdir = broker, url, stack, workdir
+        self.results = stack.redis
         self.media = workdir / "media"
         self.media.mkdir(parents=True)
         for sample in (EXAMPLES / "sample_media").iterdir():
             shutil.copy(sample, self.media / sample.name)
-        self.env = {**base_env, "CELERY_BROKER_URL": url,
-                    "CELERY_RESULT_BACKEND": results.url(1), "MEDIA_DIR": str(self.media)}
-        # A producer as the API is one: celeryconfig (routes included) on this broker.
-        # Celery lets CELERY_BROKER_URL in os.environ override a URL given in code; the
-        # read/write URLs and backend_cls pin this client to its own broker and backend.
-        self.client = Celery("client")
+        self.env = stack.env(CELERY_BROKER_URL=url, CELERY_RESULT_BACKEND=self.results.url(1),
+                             MEDIA_DIR=str(self.media))
+        # A producer as the API is one: celeryconfig (routes included), pinned to this
+        # broker and the results db whatever os.environ says (support.stack.bind).
+        self.client = Celery("client", set_as_current=False)
         self.client.config_from_object("celeryconfig")
-        self.client.conf.update(broker_url=url, broker_read_url=url, broker_write_url=url)
-        self.client.backend_cls = results.url(1)
-        self.procs: dict[str, celery_procs.Proc] = {}
+        bind(self.client, url, self.results.url(1))
+        self.procs: dict[str, Proc] = {}
 
-    def worker(self, app: str, *args: str, name: str) -> celery_procs.Proc:
-        log = self.workdir / f"{name}.log"
-        proc = celery_procs.Proc(
-            [celery_procs.CELERY, "-A", app, "worker", "-n", f"{name}@%h", "--loglevel=info",
-             *celery_procs.QUICK, *args], self.env, log).start()
+    def worker(self, app: str, *args: str, name: str) -> Proc:
+        proc = self.stack.worker(app, *args, name=name, env=self.env, ready=False)
         self.procs[name] = proc
         return proc.ready(r"ready\.")
 
@@ -98,16 +99,14 @@ class Side:
         return [json.loads(r) for r in self.results.client(1).lrange(f"runs:{tag}", 0, -1)]
 
     def close(self) -> None:
-        for proc in self.procs.values():
-            if proc.proc and proc.proc.poll() is None:
-                proc.proc.terminate()
-        for proc in self.procs.values():
-            proc.stop()
+        self.stack.stop(*self.procs.values())
         self.client.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def rabbit():
+    """The node of support.rabbitmq, started here rather than through Stack.rabbitmq(): this
+    module's node runs with a 3 s consumer timeout, checked every 0.5 s."""
     node = RabbitMQ(consumer_timeout_ms=CONSUMER_TIMEOUT_MS, tick_ms=TICK_MS).start()
     print(f"private RabbitMQ node {node.name} accepted AMQP {node.started_in:.1f} s after start")
     NODE["started_in"] = node.started_in
@@ -116,11 +115,11 @@ def rabbit():
 
 
 @pytest.fixture(scope="module")
-def sides(module_redis, rabbit, example_env, smtp, tmp_path_factory):
+def sides(own_stack, rabbit, tmp_path_factory):
     made = {
-        "redis": Side("redis", module_redis.url(0), module_redis, example_env,
+        "redis": Side("redis", own_stack.redis.url(0), own_stack,
                       tmp_path_factory.mktemp("on-redis")),
-        "rabbitmq": Side("rabbitmq", rabbit.url(), module_redis, example_env,
+        "rabbitmq": Side("rabbitmq", rabbit.url(), own_stack,
                          tmp_path_factory.mktemp("on-rabbitmq")),
     }
     yield made
@@ -146,7 +145,7 @@ def test_consumer_timeout_is_checked_on_the_channel_tick(rabbit):
 # -- the same tasks, unchanged --------------------------------------------------------------
 
 @pytest.mark.parametrize("broker", BROKERS)
-def test_the_q26_tasks_and_a_chord_run_unchanged(broker, sides, smtp):
+def test_the_q26_tasks_and_a_chord_run_unchanged(broker, sides, own_stack):
     side = sides[broker]
     old = side.media / "old-upload.jpg"
     old.write_bytes(b"stale")
@@ -158,7 +157,7 @@ def test_the_q26_tasks_and_a_chord_run_unchanged(broker, sides, smtp):
 
     mail = client.send_task("celery_app.send_email", [to, f"On {broker}", "Same task."])
     assert mail.get(timeout=30)["status"] == "sent"
-    [message] = smtp.wait_for(to)
+    [message] = own_stack.smtp.wait_for(to)
     assert message["Subject"] == f"On {broker}"
     # A chord: both resizes, then the cleanup once both are done (its state is kept in the
     # Redis result backend, whichever broker carried the messages).
@@ -284,7 +283,7 @@ def test_the_pages_rabbitmq_commands_run_as_written(sides, rabbit):
     blocks = [block for block in blocks if block]
     assert [len(block) for block in blocks] == [2, 2]
     # A reader's shell with the virtualenv active: its `celery` and `python` first on PATH.
-    venv_bin = Path(celery_procs.CELERY).parent
+    venv_bin = Path(sys.executable).parent
     env = {**side.env, "CELERY_RESULT_BACKEND": side.results.url(1),
            "PATH": f"{venv_bin}{os.pathsep}{os.environ.get('PATH', '')}"}
     for n, block in enumerate(blocks):
@@ -294,7 +293,7 @@ def test_the_pages_rabbitmq_commands_run_as_written(sides, rabbit):
                 command = line.replace(SHOWN_URL, rabbit.url() + "/")
                 if " worker " in command:
                     log = side.workdir / f"page-{n}-{i}.log"
-                    proc = celery_procs.Proc(["bash", "-c", command], env, log)
+                    proc = Proc(["bash", "-c", command], env, log)
                     running.append(proc.start().ready(r"ready\."))
                 else:
                     out = subprocess.run(["bash", "-c", command], cwd=EXAMPLES, env=env,
@@ -322,35 +321,51 @@ def take_ids(url: str, queue: str) -> list[str]:
         return ids
 
 
+def drop_pooled(url: str) -> None:
+    """Close and forget the connections kombu keeps pooled in this process for `url`.
+
+    kombu's pools are global, keyed by broker address and transport options: every app
+    here configured from celeryconfig (a Side's client, the sandbox test's client) shares
+    one. A broker restart leaves them dead, and with the guide's publish retry policy
+    (max_retries 0) the next publish through one fails: the next client opens new ones.
+    """
+    app = Celery("pool-key", set_as_current=False)
+    app.config_from_object("celeryconfig")
+    key = eqhash(bind(app, url, "disabled://").connection_for_write())
+    for group in (pools.producers, pools.connections):
+        stale = group.pop(key, None)
+        if stale is not None:
+            with contextlib.suppress(Exception):
+                stale.force_close_all()
+    app.close()
+
+
 @pytest.mark.parametrize("broker", ["redis-aof-off", "redis-aof-on", "rabbitmq"])
-def test_what_a_broker_restart_keeps(broker, sides, rabbit, tmp_path):
+def test_what_a_broker_restart_keeps(broker, sides, rabbit, make_stack):
     import broker_choice
 
     redis = None
-    if broker.startswith("redis"):
-        redis = RedisServer(tmp_path, appendonly=broker.endswith("on")).start()
+    if broker.startswith("redis"):  # a Redis of the test's own, with AOF or without
+        redis = make_stack(appendonly=broker.endswith("on")).redis
         url = redis.url(0)
     else:
         url = rabbit.url()
-    try:
-        with broker_choice.app.connection_for_write(url) as conn:
-            persistent = [broker_choice.report.apply_async(
-                (f"p{i}",), queue="parked", connection=conn, ignore_result=True).id
-                for i in range(3)]
-            # Celery's default is delivery_mode 2 (persistent); 1 asks for a transient one.
-            transient = broker_choice.report.apply_async(
-                ("t",), queue="parked", connection=conn, ignore_result=True, delivery_mode=1).id
-        if redis:
-            redis.restart()  # kill -9, then the same port and folder
-        else:
-            # Celery declared the queue durable (its default), and all four are in it.
-            assert rabbit.queues("durable", "messages_ready")["parked"] == {
-                "durable": "true", "messages_ready": "4"}
-            rabbit.restart()  # a clean stop and start of the node, data kept
-        kept = take_ids(url, "parked")
-    finally:
-        if redis:
-            redis.stop()
+    with broker_choice.app.connection_for_write(url) as conn:
+        persistent = [broker_choice.report.apply_async(
+            (f"p{i}",), queue="parked", connection=conn, ignore_result=True).id
+            for i in range(3)]
+        # Celery's default is delivery_mode 2 (persistent); 1 asks for a transient one.
+        transient = broker_choice.report.apply_async(
+            ("t",), queue="parked", connection=conn, ignore_result=True, delivery_mode=1).id
+    if redis:
+        redis.restart()  # kill -9, then the same port and folder
+    else:
+        # Celery declared the queue durable (its default), and all four are in it.
+        assert rabbit.queues("durable", "messages_ready")["parked"] == {
+            "durable": "true", "messages_ready": "4"}
+        rabbit.restart()  # a clean stop and start of the node, data kept
+        drop_pooled(url)
+    kept = take_ids(url, "parked")
     expected = {"redis-aof-off": [], "redis-aof-on": [*persistent, transient],
                 "rabbitmq": persistent}
     assert sorted(kept) == sorted(expected[broker])
@@ -392,12 +407,13 @@ def test_rpc_results_reach_only_the_client_that_sent_the_task(sides, rabbit):
 
 # -- the sandbox's profile, natively ----------------------------------------------------------
 
-def test_the_sandbox_rabbitmq_worker_runs_natively(rabbit, module_redis, smtp, tmp_path):
+def test_the_sandbox_rabbitmq_worker_runs_natively(rabbit, own_stack, tmp_path):
     """docker-compose.yml's `worker-rabbitmq` (profile rabbitmq): its own command, environment
     and healthcheck, run by support.sandbox.NativeStack, with this node standing for the
     `rabbitmq` service as the private Redis and SMTP server stand for `redis` and `mailpit`."""
     clock = Clock("the rabbitmq profile's worker, run natively")
-    stack = NativeStack(tmp_path, module_redis.port, smtp.port, clock,
+    smtp = own_stack.smtp
+    stack = NativeStack(tmp_path, own_stack.redis.port, smtp.port, clock,
                         COMPOSE_PROFILES="rabbitmq")
     stack.endpoints["rabbitmq"] = {5672: rabbit.port}
     assert "worker-rabbitmq" in stack.python_services()

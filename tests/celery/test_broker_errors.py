@@ -14,8 +14,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from celery import Celery
-from support import celery_procs
-from support.redis_server import RedisServer
+from support.celery_procs import QUICK
 from support.stack import bind
 from support.waiting import free_port
 
@@ -78,8 +77,8 @@ def test_a_working_broker_passes_the_result_through(worker):
     assert result.get(timeout=10) == 0
 
 
-def test_reading_a_dead_result_backend_is_a_503(probe, redis_server):
-    app = probe(redis_server.url(0), dead())
+def test_reading_a_dead_result_backend_is_a_503(probe, stack):
+    app = probe(stack.redis.url(0), dead())
     start = time.monotonic()
     with pytest.raises(HTTPException) as error:
         read_meta(app.backend, "00000000-0000-0000-0000-000000000000")
@@ -89,27 +88,22 @@ def test_reading_a_dead_result_backend_is_a_503(probe, redis_server):
     assert time.monotonic() - start < 5
 
 
-def test_reading_a_live_result_backend_passes_the_meta_through(probe, redis_server):
-    app = probe(redis_server.url(0), redis_server.url(1))
+def test_reading_a_live_result_backend_passes_the_meta_through(probe, stack):
+    app = probe(stack.redis.url(0), stack.redis.url(1))
     assert read_meta(app.backend, "00000000-0000-0000-0000-000000000000")["status"] == "PENDING"
 
 
 @pytest.mark.slow
-def test_a_worker_started_before_redis_retries_a_bounded_number_of_times(example_env, tmp_path):
+def test_a_worker_started_before_redis_retries_a_bounded_number_of_times(make_stack):
     """broker_connection_retry_on_startup: the worker waits for Redis, counting its attempts
     against broker_connection_max_retries (100 by default), and starts once Redis answers."""
-    redis = RedisServer(tmp_path / "redis")  # not started yet: its port refuses connections
-    env = {**example_env, "CELERY_BROKER_URL": redis.url(0), "CELERY_RESULT_BACKEND": redis.url(1)}
-    argv = [celery_procs.CELERY, "-A", "celery_app", "worker", "--pool=solo", "-n", "early@%h",
-            "--loglevel=info", *celery_procs.QUICK]
-    worker = celery_procs.Proc(argv, env, tmp_path / "worker.log").start()
-    try:
-        # kombu's back-off: 2 s, then 2 s more each time (up to 30 s), 100 tries in all.
-        worker.wait_for_log(r"Cannot connect to redis://\S*127\.0\.0\.1:\d+/0: Error 111")
-        worker.wait_for_log(r"Trying again in 2\.00 seconds\.\.\. \(1/100\)")
-        worker.wait_for_log(r"Trying again in 4\.00 seconds\.\.\. \(2/100\)")
-        redis.start()
-        worker.wait_for_log(r"ready\.")
-    finally:
-        worker.stop()
-        redis.stop()
+    early = make_stack()  # its Redis is named in its environment, not started yet
+    # stack.worker would start that Redis first: the same command line, started bare.
+    worker = early.start("celery", ["-A", "celery_app", "worker", "--pool=solo",
+                                    "-n", "early@%h", "--loglevel=info", *QUICK], "early.log")
+    # kombu's back-off: 2 s, then 2 s more each time (up to 30 s), 100 tries in all.
+    worker.wait_for_log(r"Cannot connect to redis://\S*127\.0\.0\.1:\d+/0: Error 111")
+    worker.wait_for_log(r"Trying again in 2\.00 seconds\.\.\. \(1/100\)")
+    worker.wait_for_log(r"Trying again in 4\.00 seconds\.\.\. \(2/100\)")
+    early.redis  # noqa: B018 (started now, on the port the worker keeps trying)
+    worker.wait_for_log(r"ready\.")

@@ -10,6 +10,7 @@ from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 EVERY = 1.0  # the demo's interval, for Beat (the example's is 60 s)
+EVERY_SETTING = {"periodic.app.conf.beat_schedule.digest.schedule": EVERY}
 SENDS = 3
 SENT = re.compile(r"\[(\S+ \S+): INFO/MainProcess\] Scheduler: Sending due task digest "
                   r"\(periodic\.send_digest\)")
@@ -21,8 +22,7 @@ def test_beat_sends_the_task_at_its_interval(own_stack):
     assert periodic.app.conf.beat_schedule["digest"]["schedule"] == 60.0
     worker, beat = together(
         lambda: own_stack.worker("periodic", "--pool=solo"),
-        lambda: own_stack.beat("periodic", settings={
-            "periodic.app.conf.beat_schedule.digest.schedule": EVERY}),
+        lambda: own_stack.beat("periodic", settings=EVERY_SETTING),
     )
     try:
         # Bounded: three intervals plus room for a loaded machine.
@@ -41,14 +41,11 @@ def test_beat_sends_the_task_at_its_interval(own_stack):
     assert "'digest sent'" in worker.log
 
 
-def test_two_beats_send_every_task_twice(module_env, module_redis, tmp_path):
+def test_two_beats_send_every_task_twice(own_stack):
     """Each Beat keeps its own schedule, so a second Beat doubles every send."""
-    queue = module_redis.client(0)
+    queue = own_stack.redis.client(0)
     queue.delete("celery")  # no worker here: every message sent stays in the list
-    beats = together(*[
-        lambda n=n: celery_procs.beat(module_env, tmp_path / f"beat{n}.log",
-                                      tmp_path / f"schedule{n}", app="periodic")
-        for n in (1, 2)])
+    beats = together(*[lambda: own_stack.beat("periodic", settings=EVERY_SETTING)] * 2)
 
     def two_sends_each_all_queued():
         # Read while both run: between two ticks, the list holds one message per send logged.
@@ -58,5 +55,5 @@ def test_two_beats_send_every_task_twice(module_env, module_redis, tmp_path):
     try:
         sends = wait_until(two_sends_each_all_queued, 2 * EVERY + 15, "two sends from each Beat")
     finally:
-        together(*[beat.stop for beat in beats])
+        own_stack.stop(*beats)
     print(f"two Beats: {sends} sends, {sum(sends)} messages")

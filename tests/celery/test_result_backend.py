@@ -54,7 +54,7 @@ def test_failure_is_stored_with_the_exception(result_backend, own_stack):
     assert 3590 < ttl <= 3600
 
 
-def test_a_ready_result_is_cached_a_pending_one_is_read_again(result_backend, module_redis):
+def test_a_ready_result_is_cached_a_pending_one_is_read_again(result_backend, own_stack):
     """AsyncResult keeps the meta once the state is ready; before that, each read is a GET."""
     task_id = str(uuid.uuid4())
     watched = result_backend.app.AsyncResult(task_id)
@@ -66,6 +66,6 @@ def test_a_ready_result_is_cached_a_pending_one_is_read_again(result_backend, mo
     # of `.state` followed by `.ready()` (or `.failed()` then `.ready()`): read state once.
     assert watched.ready()
 
-    module_redis.client(1).delete(f"celery-task-meta-{task_id}")
+    own_stack.redis.client(1).delete(f"celery-task-meta-{task_id}")
     assert (watched.state, watched.result) == ("SUCCESS", {"total": 3, "lines": 2})  # cached
     assert result_backend.app.AsyncResult(task_id).state == "PENDING"  # a fresh object reads
