@@ -118,7 +118,7 @@ def test_with_celery_defaults_the_wait_is_bounded_only_by_long_timeouts():
     assert naive.conf.broker_transport_options == {}
     assert (Channel.socket_timeout, Channel.socket_connect_timeout) == (None, None)
 
-    guide = blocking_publish.celery  # celeryconfig: 1 s per try, no retries, 5 s on the broker
+    guide = blocking_publish.celery  # celeryconfig: 1 s per try, no retries, 2 s on the broker
     assert guide.backend.connparams["socket_timeout"] == 1.0
     assert guide.backend.retry_policy["max_retries"] == 0
-    assert guide.conf.broker_transport_options["socket_timeout"] == 5
+    assert guide.conf.broker_transport_options["socket_timeout"] == 2
