@@ -142,14 +142,9 @@ DEMO_LINES = ["chain: 16", "group: [0, 1, 4, 9]", "chord: 14", "partial, immutab
 
 
 def page_blocks(page: str) -> list[list[str]]:
-    """The page's ```bash fences, each as its command lines; each is declared delegated here."""
     from support import docs_pages
 
-    blocks = [f for f in docs_pages.fences(docs_pages.expanded(page), page) if f.lang == "bash"]
-    for fence in blocks:
-        assert 'data-check="delegated"' in fence.info, fence.info
-        assert "tests/celery/test_canvas.py" in fence.info, fence.info
-    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+    return docs_pages.delegated_blocks(page, "tests/celery/test_canvas.py")
 
 
 def shell(line: str, env: dict) -> subprocess.CompletedProcess:

@@ -117,14 +117,9 @@ RATE_TASK = re.compile(r"limits\.call_partner_api\[\S+\] succeeded in \S+: ([0-9
 
 
 def page_blocks(page: str) -> list[list[str]]:
-    """The page's ```bash fences, each as its command lines; each is declared delegated here."""
     from support import docs_pages
 
-    blocks = [f for f in docs_pages.fences(docs_pages.expanded(page), page) if f.lang == "bash"]
-    for fence in blocks:
-        assert 'data-check="delegated"' in fence.info, fence.info
-        assert "tests/celery/test_limits.py" in fence.info, fence.info
-    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+    return docs_pages.delegated_blocks(page, "tests/celery/test_limits.py")
 
 
 def shell(line: str, env: dict) -> str:

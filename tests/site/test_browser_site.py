@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from support.docs_pages import composed, expanded, fences, pages
-from support.site import ROOT, SiteServer, html_files, launch, shared_build, url_of
+from support.site import ROOT, SiteServer, html_files, url_of
 from support.waiting import wait_until
 
 # No example code runs in this process.
@@ -24,25 +24,6 @@ BUDGET = 500_000  # bytes a question page may transfer, uncompressed, everything
 OFF_LOOPBACK = re.compile(r"^(?!(data:|blob:|(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/))")
 PARTS = 4  # the every-page test, split so that no part nears pytest's 60 s timeout under load
 QUESTION = re.compile(r"^celery/q\d+-[^/]+/index\.html$")
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    dest, seconds = shared_build(tmp_path_factory)
-    print(f"\nstrict build: {seconds:.2f} s wall")
-    server = SiteServer(dest).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 class Watch:

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from support.docs_pages import composed, fences, pages
-from support.site import ROOT, SiteServer, html_files, launch, shared_build, url_of
+from support.site import ROOT, html_files, url_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("untraced_module")]
 
@@ -48,24 +48,6 @@ def _diagram_pages() -> dict[str, int]:
     wanted = {f"/{p.removesuffix('.md').removesuffix('index')}/".replace("//", "/"):
               sum(f.lang == "mermaid" for f in fences(composed(p))) for p in pages()}
     return {url: n for url, n in wanted.items() if n}
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    dest, _ = shared_build(tmp_path_factory)
-    server = SiteServer(dest).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)

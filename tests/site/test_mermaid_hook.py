@@ -8,10 +8,10 @@ ones, with no committed drawing, the way a build does after a diagram changes.
 
 import re
 
+import mermaid_svg
 import pytest
 from pymdownx.superfences import SuperFencesException
 
-import mermaid_svg
 from support.docs_pages import composed, fences, pages, site_config
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process

@@ -164,3 +164,13 @@ def section_markers(text: str) -> list[tuple[int, str, str]]:
         if m:
             marks.append((n, m["type"].lower(), m["name"]))
     return marks
+
+
+def delegated_blocks(page: str, test_file: str) -> list[list[str]]:
+    """A page's ```bash fences as their command lines, each declared delegated to `test_file`
+    (`data-check="delegated"` with a data-reason naming it), which runs them itself."""
+    blocks = [f for f in fences(expanded(page), page) if f.lang == "bash"]
+    for fence in blocks:
+        assert 'data-check="delegated"' in fence.info and test_file in fence.info, (
+            f"{page}:{fence.line}: not delegated to {test_file}: {fence.info}")
+    return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
