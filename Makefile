@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick lint bench lock upgrade system-deps source-pages clean
+.PHONY: docs site test quick includes lint bench lock upgrade system-deps source-pages clean
 
 # Exactly the locked versions; the project itself is not installed (nothing to import).
 $(STAMP): $(LOCK)
@@ -53,6 +53,9 @@ test: system-deps lint  ## everything: lint, docs checks, real Redis/Celery/SMTP
 
 quick: system-deps lint  ## the edit loop: lint, then every test not marked slow, without coverage
 	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+
+includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
+	UPDATE_INCLUDES=1 $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from celery.exceptions import ChordError
 
+from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.waiting import wait_until
 
@@ -77,7 +78,7 @@ def test_a_group_runs_side_by_side_only_where_there_are_free_slots(canvas, worke
     assert solo >= n * seconds  # one after the other
     assert threads < 0.75 * n * seconds  # side by side: well under one after another
     rows = "\n".join(f"| {label} | {t:.2f} s |" for label, t in timings.items())
-    INCLUDE.write_text(
+    write_include(INCLUDE.name,
         "<!-- Written by tests/celery/test_canvas.py::"
         "test_a_group_runs_side_by_side_only_where_there_are_free_slots. Do not edit. -->\n"
         f"A group of {n} tasks that each sleep {seconds} s, measured on this guide's last run:\n\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded
 
+from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.waiting import wait_until
 
@@ -100,7 +101,7 @@ def test_rate_limit_is_per_worker_two_workers_run_twice_the_rate(limits, first, 
         own_stack.stop(second)
     assert 3.5 < one <= 5.5  # 5/s on one worker, less what the machine loses
     assert two > 1.5 * one and two <= 11  # both workers apply their own 5/s
-    INCLUDE.write_text(
+    write_include(INCLUDE.name,
         "<!-- Written by tests/celery/test_limits.py::"
         "test_rate_limit_is_per_worker_two_workers_run_twice_the_rate. Do not edit. -->\n"
         "`rate_limit=\"5/s\"`, tasks that return at once, measured on this guide's last run:\n\n"

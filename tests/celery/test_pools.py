@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from celery import group
+from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.proofs import together
 
@@ -77,7 +78,7 @@ def test_io_overlaps_on_both_pools_cpu_on_threads_stays_under_one_core(pools, wo
     rows = "\n".join(
         f"| {kind} | {pool} | {wall:.2f} s | {'-' if cores is None else f'{cores:.2f}'} |"
         for (kind, pool), (wall, cores) in figures.items())
-    INCLUDE.write_text(
+    write_include(INCLUDE.name,
         "<!-- Written by tests/celery/test_pools.py::"
         "test_io_overlaps_on_both_pools_cpu_on_threads_stays_under_one_core. Do not edit. -->\n"
         f"{SLOTS} tasks sent at once to a worker with `--concurrency={SLOTS}`, measured on this "

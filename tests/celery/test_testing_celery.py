@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from kombu.exceptions import EncodeError
 
+from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.proofs import never
 from support.waiting import wait_until
@@ -94,7 +95,7 @@ def test_what_each_approach_costs(tc, request):
     figures = list(costs.values())
     assert figures[0] < figures[3] and figures[0] < figures[4]
     rows = "\n".join(f"| {what} | {seconds * 1000:,.1f} ms |" for what, seconds in costs.items())
-    INCLUDE.write_text(
+    write_include(INCLUDE.name,
         "<!-- Written by tests/celery/test_testing_celery.py::test_what_each_approach_costs."
         " Do not edit. -->\n"
         "The same task each way, measured on this guide's last run (one sample each):\n\n"

@@ -1,18 +1,21 @@
 """Figures a page quotes, written by the test that observed them.
 
 A page never types a plan, a count or a timing: it includes a fragment of docs/_includes/
-that a test writes from what it saw on this run.
+that a test writes from what it saw. The tests assert their outcomes on every run; they
+rewrite the fragments only when UPDATE_INCLUDES is set (`make includes`), so a page quotes
+one whole run, and a test run leaves the work tree as it found it.
 """
 
+import os
 from pathlib import Path
 
 INCLUDES = Path(__file__).resolve().parents[2] / "docs" / "_includes"
 
 
 def write_include(name: str, text: str) -> Path:
-    """Write docs/_includes/<name> (only when it changed, so an unchanged run leaves git clean)."""
+    """docs/_includes/<name>, rewritten under UPDATE_INCLUDES (and only if it changed)."""
     path = INCLUDES / name
     text = text.rstrip("\n") + "\n"
-    if not path.exists() or path.read_text() != text:
+    if os.environ.get("UPDATE_INCLUDES") and (not path.exists() or path.read_text() != text):
         path.write_text(text)
     return path
