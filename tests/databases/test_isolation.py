@@ -13,6 +13,7 @@ from psycopg import errors
 from sqlalchemy import exc, func, select, text
 
 from support.includes import write_include
+from support.pg_activity import backend_pid, waits_on_a_lock
 from support.waiting import wait_until
 
 OBSERVED: dict[str, str] = {}
@@ -42,17 +43,6 @@ def fresh(engine):
 def balance(engine) -> int:
     with engine.connect() as conn:
         return read_balance(conn, 1)
-
-
-def backend_pid(conn) -> int:
-    return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-
-
-def waits_on_a_lock(engine, pid: int) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-            {"pid": pid}).scalar_one_or_none() is True
 
 
 def in_thread(fn):

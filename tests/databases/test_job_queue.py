@@ -12,6 +12,7 @@ from psycopg import errors
 from sqlalchemy import exc, select, text, update
 
 from support.includes import write_include
+from support.pg_activity import backend_pid, waits_on_a_lock
 from support.waiting import wait_until
 
 OBSERVED: dict[str, str] = {}
@@ -28,17 +29,6 @@ def observed():
         write_include("q40-observed.md", "\n".join(
             ["| Case | What the test observed |", "|---|---|"]
             + [f"| {label} | {OBSERVED[k]} |" for label, k in zip(labels, keys, strict=True)]))
-
-
-def backend_pid(conn) -> int:
-    return conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-
-
-def waits_on_a_lock(engine, pid: int) -> bool:
-    with engine.connect() as conn:
-        return conn.execute(text(
-            "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid"),
-            {"pid": pid}).scalar_one_or_none() is True
 
 
 def next_queued(conn, lock: str | None):

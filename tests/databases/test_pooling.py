@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from support.includes import write_include
+from support.pg_activity import backend_pid
 from support.waiting import wait_until
 
 OBSERVED: dict[str, str] = {}
@@ -29,13 +30,6 @@ def server_sessions(engine, application_name: str) -> int:
         return conn.execute(text(
             "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
             {"name": application_name}).scalar_one()
-
-
-def backend_pid(engine_or_conn) -> int:
-    if hasattr(engine_or_conn, "connect"):
-        with engine_or_conn.connect() as conn:
-            return backend_pid(conn)
-    return engine_or_conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
 
 
 def test_pool_size_plus_overflow_bounds_sessions_then_checkout_times_out(engine, database_url):
