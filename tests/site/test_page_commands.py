@@ -71,7 +71,7 @@ from support.sandbox import (
     resolved,
 )
 from support.try_it import IsolatedEnv, copy_files, parse_install_line
-from support.untraced import untraced
+from support.untraced import environ, untraced
 from support.waiting import free_port, port_open, wait_until
 
 # No example code runs in this process. Only the tests that run blocks are slow: the
@@ -509,7 +509,7 @@ def run_make_dry(cmd: Command) -> None:
     cmd.how = shlex.join(argv)
     start = time.monotonic()
     out = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env=untraced({**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}"}))
+                         env=untraced({**environ(), "PATH": f"{BIN}:{os.environ['PATH']}"}))
     cmd.rc, cmd.output = out.returncode, (out.stdout + out.stderr).strip()
     cmd.seconds = time.monotonic() - start
 

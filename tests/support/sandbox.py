@@ -47,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 from .celery_procs import Proc
 from .paths import EXAMPLES, ROOT
 from .stack import Stack
-from .untraced import untraced
+from .untraced import environ, untraced
 from .waiting import free_port, wait_until
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -83,7 +83,7 @@ def run(argv: list[str], timeout: float = 60, **kw) -> subprocess.CompletedProce
 def compose(*args: str, file: Path = COMPOSE_FILE, env: dict | None = None,
             timeout: float = 30) -> subprocess.CompletedProcess:
     """Run the real `docker compose` on `file`, with no engine reachable."""
-    base = {k: v for k, v in os.environ.items()
+    base = {k: v for k, v in environ().items()
             if not k.startswith(("DOCKER_", "COMPOSE_")) and k != "CLEANUP_EVERY_SECONDS"}
     full_env = {**untraced(base), "DOCKER_HOST": NO_ENGINE, **(env or {})}
     argv = [str(COMPOSE_BIN), "-f", str(file), "--project-directory", str(file.parent), *args]

@@ -43,7 +43,7 @@ from .celery_procs import QUICK, Proc
 from .paths import EXAMPLES, TESTS
 from .redis_server import RedisServer
 from .smtp_sink import SmtpSink
-from .untraced import untraced
+from .untraced import environ, untraced
 from .waiting import free_port
 
 URL_VARS = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
@@ -143,7 +143,7 @@ class Stack:
     def env(self, **extra: str) -> dict[str, str]:
         """`traced=False` stacks start no coverage in their processes (see support.untraced)."""
         return {
-            **(os.environ if self.traced else untraced()),
+            **(environ() if self.traced else untraced()),
             **urls(self._redis.port),  # named, not started: a test may start it later
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(self.smtp.port),

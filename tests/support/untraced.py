@@ -13,9 +13,17 @@ from collections.abc import Iterator
 import coverage
 
 
+def environ() -> dict[str, str]:
+    """A copy of os.environ that is safe beside pytest: it sets and deletes
+    PYTEST_CURRENT_TEST in its own thread while a test's threads read the environment, and
+    a plain copy can then find a key gone between listing it and reading it (KeyError)."""
+    return {key: value for key in list(os.environ)
+            if (value := os.environ.get(key)) is not None}
+
+
 def untraced(env: dict | None = None) -> dict:
     """A copy of `env` (default: os.environ) that starts no coverage in the child."""
-    env = dict(os.environ if env is None else env)
+    env = dict(environ() if env is None else env)
     for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
         env.pop(name, None)
     return env
