@@ -8,7 +8,7 @@ import pooling
 import pytest
 from sqlalchemy import exc, text
 
-from support.includes import write_include
+from support.includes import write_observed
 from support.pg_activity import backend_pid
 from support.waiting import wait_until
 
@@ -18,11 +18,8 @@ OBSERVED: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def observed():
     yield
-    keys = ["size", "timeout", "returned", "fork", "fixed", "server"]
-    if all(k in OBSERVED for k in keys):
-        write_include("q38-observed.md", "\n".join(
-            ["| What the test did | What it observed |", "|---|---|"]
-            + [OBSERVED[k] for k in keys]))
+    write_observed("q38-observed.md", ["size", "timeout", "returned", "fork", "fixed", "server"],
+                   OBSERVED)
 
 
 def server_sessions(engine, application_name: str) -> int:

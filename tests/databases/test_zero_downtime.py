@@ -11,7 +11,7 @@ from alembic import command
 from psycopg import errors
 from sqlalchemy import exc, inspect, text
 
-from support.includes import write_include
+from support.includes import write_observed
 from support.waiting import wait_until
 
 OBSERVED: dict[str, str] = {}
@@ -20,11 +20,8 @@ OBSERVED: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def observed():
     yield
-    keys = ["not_null", "old_code", "queue", "lock_timeout", "plain", "concurrently"]
-    if all(k in OBSERVED for k in keys):
-        write_include("q39-observed.md", "\n".join(
-            ["| What the test did | What it observed |", "|---|---|"]
-            + [OBSERVED[k] for k in keys]))
+    write_observed("q39-observed.md", ["not_null", "old_code", "queue", "lock_timeout", "plain",
+                                       "concurrently"], OBSERVED)
 
 
 @pytest.fixture

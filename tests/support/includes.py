@@ -19,3 +19,11 @@ def write_include(name: str, text: str) -> Path:
     if os.environ.get("UPDATE_INCLUDES") and (not path.exists() or path.read_text() != text):
         path.write_text(text)
     return path
+
+
+def write_observed(name: str, keys: list[str], observed: dict[str, str]) -> None:
+    """The table a module's tests filled row by row (`observed[key]` is a Markdown row),
+    written once every row is there: a partial run (`-k`) never writes half a table."""
+    if all(key in observed for key in keys):
+        write_include(name, "\n".join(["| What the test did | What it observed |", "|---|---|"]
+                                       + [observed[key] for key in keys]))
