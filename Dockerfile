@@ -11,11 +11,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_DIR=/app/media
 
-# Runtime dependencies only, read from pyproject.toml's [project] table, at the exact versions
-# of requirements.lock (the lock the tests and a reader's virtualenv install from). No build
-# step, and pip keeps no cache.
+# Every section's extra (pyproject.toml's [tool.guide] names the sections), each requirement
+# once, at the exact versions of requirements.lock (the lock the tests and a reader's virtualenv
+# install from). No build step, and pip keeps no cache.
 COPY pyproject.toml requirements.lock /tmp/
-RUN python -c "import tomllib; deps = tomllib.load(open('/tmp/pyproject.toml', 'rb'))['project']['dependencies']; open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
+RUN python -c "import tomllib; p = tomllib.load(open('/tmp/pyproject.toml', 'rb')); extras = p['project']['optional-dependencies']; deps = dict.fromkeys(r for s in p['tool']['guide']['sections'] for r in extras[s['name']]); open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
  && pip install --no-cache-dir --constraint /tmp/requirements.lock --requirement /tmp/requirements.txt \
  && rm /tmp/pyproject.toml /tmp/requirements.lock /tmp/requirements.txt
 

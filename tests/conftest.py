@@ -5,12 +5,24 @@ Each pytest-xdist process gets its own session stack, so nothing is shared with 
 machine's Redis on 6379 or with another run.
 """
 
+import sys
 from pathlib import Path
 
 import pytest
+import sections
 
 from support.stack import Stack, preset_environment
 from support.untraced import coverage_paused
+
+# Each section's app root on sys.path, from the one description of the sections: a test imports
+# an example by its plain name, as the section's worker and a reader's shell do. A name that two
+# sections share, or that shadows the standard library or an installed package, would import the
+# wrong module without a word, so it stops the run here (tests/tools/test_sections.py shows it).
+CLASHES = sections.clashes()
+if CLASHES:
+    raise pytest.UsageError("example modules that would shadow each other:\n" + "\n".join(CLASHES))
+sys.path[:0] = [str(s.examples) for s in sections.all_sections()]
+
 
 # Before any test module imports an example: see support.stack on Celery and os.environ.
 SESSION_REDIS_PORT = preset_environment()

@@ -30,13 +30,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import celery
 import fastapi
 import kombu
 import redis
-from fastapi import BackgroundTasks, FastAPI, Request
-
-import celery
 from celery import Celery
+from fastapi import BackgroundTasks, FastAPI, Request
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ROOT = ROOT / "examples" / "celery"  # the Celery section's application root

@@ -14,10 +14,9 @@ Shown on docs/celery/pitfalls.md.
 import os
 
 from broker_errors import answers, publish
+from celery import Celery
 from celery_app import app as celery  # celeryconfig.py: socket timeouts on every connection
 from fastapi import FastAPI
-
-from celery import Celery
 
 app = FastAPI(title="Pitfalls: blocking publish")
 

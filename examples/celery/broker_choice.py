@@ -17,9 +17,8 @@ import os
 import time
 
 import redis
-from celery.utils.log import get_task_logger
-
 from celery import Celery
+from celery.utils.log import get_task_logger
 
 # --8<-- [start:app]
 app = Celery("broker_choice")

@@ -9,9 +9,8 @@ came back. (Not `python -m canvas`: tasks defined in `__main__` get other names.
 import logging
 import time
 
-from celery_app import app
-
 from celery import chain, chord, group
+from celery_app import app
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,8 @@ import smtplib
 
 import mailer
 import media
-from celery.schedules import crontab
-
 from celery import Celery
+from celery.schedules import crontab
 
 # --8<-- [start:app]
 app = Celery("celery_app", include=["signup_celery", "choosing", "canvas"])

@@ -13,9 +13,8 @@ import os
 import time
 
 import mailer
-from celery.utils.log import get_task_logger
-
 from celery import Celery
+from celery.utils.log import get_task_logger
 
 # --8<-- [start:app]
 app = Celery("crash_safety")

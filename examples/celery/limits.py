@@ -11,9 +11,8 @@ import os
 import tempfile
 import time
 
-from celery.exceptions import SoftTimeLimitExceeded
-
 from celery import Celery
+from celery.exceptions import SoftTimeLimitExceeded
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,10 @@ retrying after a 503) still takes effect once. Run it from examples/:
 """
 
 from broker_errors import answers, publish
+from celery import Celery
 from fastapi import FastAPI
 from idempotency import once
 from pydantic import BaseModel, ConfigDict, Field
-
-from celery import Celery
 
 # --8<-- [start:app]
 celery = Celery("load_tasks")

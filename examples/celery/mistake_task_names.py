@@ -23,9 +23,8 @@ import os
 
 import mailer
 import media
-from celery.schedules import crontab
-
 from celery import Celery
+from celery.schedules import crontab
 
 # --8<-- [start:app]
 app = Celery("tasks")  # only names tasks defined in __main__, not in this module

@@ -9,9 +9,8 @@ queues four jobs, then starts one worker:
     celery -A priorities worker -c 1 --loglevel=info
 """
 
-from celery.utils.log import get_task_logger
-
 from celery import Celery
+from celery.utils.log import get_task_logger
 
 # --8<-- [start:priorities]
 app = Celery("priorities")

@@ -8,9 +8,8 @@ The orders live in PostgreSQL (DATABASE_URL); the worker reads them by id:
 import os
 
 import psycopg
-from psycopg.types.json import Jsonb
-
 from celery import Celery
+from psycopg.types.json import Jsonb
 
 # --8<-- [start:app]
 app = Celery("task_design")

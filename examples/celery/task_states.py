@@ -13,7 +13,6 @@ default, to show both. Shown on docs/celery/pitfalls.md.
 import os
 
 import redis
-
 from celery import Celery
 
 app = Celery("task_states")

@@ -14,7 +14,6 @@ import os
 import time
 
 import redis
-
 from celery import Celery
 
 app = Celery("visibility_timeout")

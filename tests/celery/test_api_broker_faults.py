@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-
 from celery import Celery
+
 from support.blackhole import BlackHole
 from support.stack import bind
 from support.waiting import wait_until

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import celery.exceptions
 import pytest
+from celery import Celery, chord
 from kombu import Connection, pools
 from kombu.utils.collections import eqhash
 
-from celery import Celery, chord
 from support import docs_pages
 from support.celery_procs import Proc
 from support.paths import EXAMPLES

@@ -9,11 +9,11 @@ import time
 import pytest
 import redis
 from broker_errors import publish, read_meta
+from celery import Celery
 from fastapi import HTTPException
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from celery import Celery
 from support.celery_procs import QUICK
 from support.stack import bind
 from support.waiting import free_port

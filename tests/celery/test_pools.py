@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from celery import group
+
 from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.proofs import together

@@ -3,7 +3,6 @@
 from collections import Counter
 
 import pytest
-
 from celery import group
 
 pytestmark = pytest.mark.slow

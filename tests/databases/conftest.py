@@ -1,18 +1,11 @@
-"""The Databases section's fixtures: one private PostgreSQL per test process, a fresh
-database per test module, and examples/databases on sys.path (its modules import each
-other by plain name, as they do when a reader runs them from that folder)."""
+"""The Databases section's fixtures: one private PostgreSQL per test process and a fresh
+database per test module."""
 
 import re
-import sys
-from pathlib import Path
 
 import pytest
 
 from support.postgres import PostgresServer
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples" / "databases"
-sys.path.insert(0, str(EXAMPLES))
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,10 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import sections
 
 from support import docs_pages
 from support.postgres import PostgresServer
@@ -57,7 +57,7 @@ def guide(postgres: PostgresServer) -> str:
 
 
 def runtime_requirements() -> set[str]:
-    return set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
+    return set(sections.get("databases").extra)
 
 
 def localize(line: str, postgres: PostgresServer) -> str:

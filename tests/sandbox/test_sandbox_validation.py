@@ -19,6 +19,7 @@ import subprocess
 import sys
 
 import pytest
+import sections
 
 from support.sandbox import (
     BIN,
@@ -159,16 +160,14 @@ def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
 
 
 # -- what the image build reads ----------------------------------------------------------------
-def test_the_image_installs_exactly_pyprojects_runtime_dependencies(tmp_path):
+def test_the_image_installs_exactly_every_sections_extra(tmp_path):
     """Run the Dockerfile's own one-liner (paths moved to a temp folder) on pyproject.toml."""
-    import tomllib
-
     text = DOCKERFILE.read_text()
     [code] = re.findall(r'RUN python -c "([^"]+)"', text)
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     out = run([sys.executable, "-c", code.replace("/tmp/", f"{tmp_path}/")])
     assert out.returncode == 0, out.stderr
-    wanted = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    wanted = sections.runtime_requirements()
     assert (tmp_path / "requirements.txt").read_text().split("\n") == wanted
     assert ("pip install --no-cache-dir --constraint /tmp/requirements.lock "
             "--requirement /tmp/requirements.txt") in text  # at the locked versions
@@ -205,15 +204,13 @@ def test_every_copy_source_exists_and_reaches_the_build_context():
 
 # -- the image's dependencies suffice ----------------------------------------------------------
 def runtime_closure() -> set[str]:
-    """pyproject's runtime dependencies and everything they require, as installed here."""
-    import tomllib
+    """Every section's extra and everything it requires, as installed here."""
     from importlib import metadata
 
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    todo = [Requirement(r) for r in tomllib.loads(
-        (ROOT / "pyproject.toml").read_text())["project"]["dependencies"]]
+    todo = [Requirement(r) for r in sections.runtime_requirements()]
     seen: dict[str, set[str]] = {}
     while todo:
         req = todo.pop()
@@ -264,16 +261,17 @@ def import_as_in_the_image(*modules: str) -> subprocess.CompletedProcess:
 
 def test_the_services_need_nothing_the_image_lacks():
     out = import_as_in_the_image(*SERVICE_MODULES)
-    show("import the services' modules with only pyproject's runtime dependencies", out)
+    show("import the services' modules with only the sections' extras", out)
     assert out.returncode == 0, out.stderr
 
 
-def test_a_test_only_package_is_not_in_the_image():
+def test_a_docs_or_test_only_package_is_not_in_the_image():
     closure = runtime_closure()
-    assert {"celery", "kombu", "redis", "fastapi", "pillow", "flower", "uvicorn"} <= closure
-    assert not {"pytest", "aiosmtpd", "httpx", "mkdocs"} & closure
-    out = import_as_in_the_image("aiosmtpd")
-    assert out.returncode == 1 and "No module named 'aiosmtpd' in the image" in out.stderr
+    assert {"celery", "kombu", "redis", "fastapi", "pillow", "flower", "uvicorn",
+            "sqlalchemy", "alembic"} <= closure
+    assert not {"mkdocs", "coverage", "playwright", "schemathesis", "pytest-xdist"} & closure
+    out = import_as_in_the_image("mkdocs")
+    assert out.returncode == 1 and "No module named 'mkdocs' in the image" in out.stderr
 
 
 # -- the engines readers have -----------------------------------------------------------------

@@ -57,6 +57,7 @@ from pathlib import Path
 
 import install_line
 import pytest
+import sections
 
 from support import docs_pages
 from support.celery_procs import EXAMPLES, ROOT, Proc
@@ -730,7 +731,8 @@ def test_block(block, runs):
             f"{block.id}: a delegated block's data-reason names the test that runs it")
         return
     if block.check == "install":
-        assert [c.text for c in block.commands] == [install_line.line()], (
+        section = sections.get(Path(block.file).stem.removesuffix("-install"))
+        assert [c.text for c in block.commands] == [install_line.line(section)], (
             f"{block.id}: stale install line: run `python tools/install_line.py`")
         return
     runs.futures[block.id].result(timeout=COMMAND_TIMEOUT * (len(block.commands) + 2) + 90)
@@ -801,7 +803,8 @@ def test_every_question_page_opens_its_try_it_with_the_install_line_and_the_file
     assert {"celery/q26-what-is-celery.md", "celery/q27-celery-vs-backgroundtasks.md",
             "celery/q28-how-celery-works.md"} <= set(pages)
     for page in pages:
-        assert install_of(page).commands[0].text == install_line.line()
+        assert install_of(page).commands[0].text == install_line.line(
+            sections.of_path(f"docs/{page}"))
         assert files_to_take(page), f"{page}: Try it names no file or folder to take"
         for name in files_to_take(page):
             assert re.match(r"^examples/[a-z_]+/", name), f"{page}: {name} is not an example"
