@@ -5,12 +5,14 @@ Each pytest-xdist process gets its own session stack, so nothing is shared with 
 machine's Redis on 6379 or with another run.
 """
 
+import re
 import sys
 from pathlib import Path
 
 import pytest
 import sections
 
+from support.postgres import PostgresServer
 from support.stack import Stack, preset_environment
 from support.untraced import coverage_paused
 
@@ -141,3 +143,30 @@ def untraced_module():
     Chromium, or starts the examples as subprocesses, which are measured on their own)."""
     with coverage_paused():
         yield
+
+
+@pytest.fixture(scope="session")
+def postgres() -> PostgresServer:
+    """One private PostgreSQL per test process (support.postgres), for every section."""
+    server = PostgresServer().start()
+    print(f"private PostgreSQL on 127.0.0.1:{server.port}, ready in {server.started_in:.2f} s")
+    yield server
+    cpu = server.cpu_seconds()
+    print(f"\nprivate PostgreSQL used {cpu:.1f} CPU-s" if cpu is not None else "")
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def database_url(request, postgres, monkeypatch_module) -> str:
+    """A fresh database named after the test module; DATABASE_URL points at it meanwhile."""
+    name = re.sub(r"\W", "_", request.module.__name__.rsplit(".", 1)[-1]).lower()
+    url = postgres.create_database(name)
+    monkeypatch_module.setenv("DATABASE_URL", url)
+    yield url
+    postgres.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def postgres(own_stack):
+def orders_pg(own_stack):
     """The module stack's PostgreSQL, with an empty `orders` database."""
     server = own_stack.postgres()
     server.create_database("orders")
@@ -27,28 +27,22 @@ def postgres(own_stack):
 
 
 @pytest.fixture(scope="module")
-def design_env(postgres):
+def design_env(orders_pg):
     # The worker gets the URL in SQLAlchemy's form, as the sandbox gives it.
-    return {"DATABASE_URL": postgres.url("orders")}
+    return {"DATABASE_URL": orders_pg.url("orders")}
 
 
 @pytest.fixture(scope="module")
-def design(own_stack, postgres, monkeypatch_module):
+def design(own_stack, orders_pg, monkeypatch_module):
     """The example module, its app (the client side) bound to this module's Redis, and its
     DSN on the module's PostgreSQL."""
     import task_design
 
     own_stack.bind(task_design.app)
-    monkeypatch_module.setattr(task_design, "DSN", postgres.url("orders", driver="postgresql"))
+    monkeypatch_module.setattr(task_design, "DSN", orders_pg.url("orders", driver="postgresql"))
     with task_design.connect() as conn:
         conn.execute(task_design.SCHEMA)
     return task_design
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
 
 
 @pytest.fixture(scope="module")
