@@ -60,7 +60,7 @@ class Question:
     say: str  # Markdown, one paragraph
     line: str  # the line that shows it best, or "" if the page marks none
     lang: str
-    origin: str  # the file the line comes from (a code block's title), or the page
+    origin: str  # the file the line comes from (its block's title), if it names one
     follow_ups: list[tuple[str, str]] = field(default_factory=list)  # (title, Markdown)
 
 
@@ -82,7 +82,7 @@ def marked_line(page: str, text: str) -> tuple[str, str, str]:
         raise ValueError(f'{page}:{fence.line}: data-cheat="{wanted}" matches {len(lines)} '
                          "lines of its block; it must pick exactly one")
     title = TITLE.search(fence.info)
-    return lines[0], fence.lang, title["file"] if title else page
+    return lines[0], fence.lang, title["file"] if title else ""
 
 
 def question(page: str) -> Question:
@@ -131,9 +131,8 @@ def sheet(section: sections.Section, questions: list[Question]) -> str:
     for q in questions:
         out += [f"## [{q.title}]({posixpath.basename(q.page)})", "", f"> {q.say}", ""]
         if q.line:
-            origin = q.origin if q.origin != q.page else "the page"
-            out += [f'{code(q.line, q.lang)}{{ .cheat-line }} <span class="cheat-origin">'
-                    f"{origin}</span>", ""]
+            origin = f' <span class="cheat-origin">{q.origin}</span>' if q.origin else ""
+            out += [f"{code(q.line, q.lang)}{{ .cheat-line }}{origin}", ""]
     out += ["</div>", ""]
     return "\n".join(out)
 

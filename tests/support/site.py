@@ -17,6 +17,7 @@ import functools
 import http.server
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -170,3 +171,28 @@ def launch(playwright):
     return playwright.chromium.launch(
         executable_path=hook.chromium_executable(), args=hook.CHROMIUM_ARGS
     )
+
+
+# The site's own origin, or a URL a page makes for itself: nothing else may be asked for.
+LOOPBACK = re.compile(r"^(data:|blob:|about:|(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/)")
+
+
+def loopback_context(browser, site: SiteServer, **options):
+    """A browser context on the served site that records every request it makes and refuses
+    any that leaves loopback: (context, requests). The caller asserts on `requests`."""
+    requests: list[str] = []
+    context = browser.new_context(base_url=site.url, **options)
+    context.set_default_timeout(20_000)  # generous: the suite shares 2 cores
+    context.on("request", lambda r: requests.append(r.url))
+    context.route(re.compile(r"^(?!" + LOOPBACK.pattern[1:] + ")"), lambda r: r.abort())
+    return context, requests
+
+
+def pdf_pages(pdf: bytes) -> int:
+    """The pages of a PDF as Chromium writes it: its page objects, checked against the
+    page tree's own count."""
+    pages = len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf))
+    counts = [int(n) for n in re.findall(rb"/Type\s*/Pages\b[^>]*?/Count\s+(\d+)", pdf)]
+    counts += [int(n) for n in re.findall(rb"/Count\s+(\d+)[^>]*?/Type\s*/Pages\b", pdf)]
+    assert counts and max(counts) == pages, (pages, counts)
+    return pages

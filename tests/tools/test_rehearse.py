@@ -76,7 +76,7 @@ def test_a_mark_that_matches_no_line_or_two_fails_loudly():
     with pytest.raises(ValueError, match="matches 2 lines"):
         rehearse.marked_line("x.md", text)
     assert rehearse.marked_line("x.md", '```bash {data-cheat="up"}\nmake\ndocker compose up\n```\n'
-                                ) == ("docker compose up", "bash", "x.md")
+                                ) == ("docker compose up", "bash", "")
 
 
 def test_links_in_answers_open_the_built_pages_from_practice():
