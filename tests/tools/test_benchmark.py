@@ -116,3 +116,20 @@ def test_make_bench_runs_this_module_and_the_page_shows_it():
     assert "docs/assets/benchmark.svg" in page
     assert "(../source/tools/benchmark.md)" in page
     assert "(../source/tests/tools/test_benchmark.md)" in page
+
+
+def test_the_committed_chart_and_table_are_drawn_from_the_committed_run(tmp_path):
+    # --redraw measures nothing: it draws the chart and the table again from benchmark.json.
+    assets = ROOT / "docs" / "assets"
+    (tmp_path / "benchmark.json").write_text((assets / "benchmark.json").read_text())
+    argv = [sys.executable, str(ROOT / "tools" / "benchmark.py"), "--redraw",
+            "--assets", str(tmp_path), "--includes", str(tmp_path)]
+    proc = Proc(argv, dict(os.environ), tmp_path / "redraw.log").start()
+    try:
+        proc.proc.wait(timeout=60)
+    finally:
+        proc.stop()
+    assert proc.proc.returncode == 0, proc.log
+    assert (tmp_path / "benchmark.svg").read_text() == (assets / "benchmark.svg").read_text()
+    table = ROOT / "docs" / "_includes" / "benchmark-table.md"
+    assert (tmp_path / "benchmark-table.md").read_text() == table.read_text()
