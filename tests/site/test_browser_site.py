@@ -19,7 +19,7 @@ from support.waiting import wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("untraced_module")]
 
 SCREENSHOTS = ROOT / "screenshots"
-BUDGET = 500_000  # bytes a question page may transfer, uncompressed, everything included
+BUDGET = 500_000  # bytes a page may transfer, uncompressed, everything included
 # Any URL but the site's own scheme://127.0.0.1 (or localhost, [::1]) with any port.
 OFF_LOOPBACK = re.compile(r"^(?!(data:|blob:|(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/))")
 PARTS = 4  # the every-page test, split so that no part nears pytest's 60 s timeout under load
@@ -269,14 +269,24 @@ def test_keyboard_opens_search_and_focus_is_visible(page):
     page.wait_for_function("document.activeElement.matches('input.md-search__input')")
 
 
+def _rehearsal_pages(site: SiteServer) -> list[str]:
+    """The practice mode, which loads its questions too, and every cheat sheet."""
+    return ["/practice/"] + [url_of(site.root, f) for f in html_files(site.root)
+                             if f.relative_to(site.root).parts[-2:-1] == ("cheat-sheet",)]
+
+
 @pytest.mark.slow
-def test_question_pages_weigh_at_most_500_kb(browser, site, watch):
+def test_question_and_rehearsal_pages_weigh_at_most_500_kb(browser, site, watch):
     rows = []
-    for url in _question_pages(site):
+    rehearsal = _rehearsal_pages(site)
+    assert len(rehearsal) >= 3
+    for url in _question_pages(site) + rehearsal:
         ctx = _new_context(browser, site, watch)
         page = watch.attach(ctx.new_page())
         site.log.clear()
         page.goto(url, wait_until="networkidle")
+        if url == "/practice/":  # counted once its questions have come
+            page.locator(".practice-setup").wait_for()
         # Two downloads start on their own, and on a busy machine after the page went quiet:
         # Material's search worker and the browser's favicon. Count them too.
         wait_until(lambda: any("/workers/" in p for p, _ in site.log)
@@ -286,7 +296,9 @@ def test_question_pages_weigh_at_most_500_kb(browser, site, watch):
         by_kind = defaultdict(int)
         for path, size in site.log:
             kind = Path(path).suffix.lstrip(".") or "html"
-            by_kind[{"json": "search index", "png": "img", "svg": "img"}.get(kind, kind)] += size
+            if path.endswith("/search_index.json"):
+                kind = "search index"
+            by_kind[{"png": "img", "svg": "img"}.get(kind, kind)] += size
         ctx.close()
         rows.append((url, sum(by_kind.values()), dict(by_kind)))
     assert rows, "no question page"

@@ -59,6 +59,9 @@ def test_a_full_round_by_keyboard_with_timer_reveal_marks_and_reload(
         page.goto("/")
         assert page.evaluate("document.body.dataset.mdColorScheme") == \
             {"light": "default", "dark": "slate"}[scheme]
+        page.wait_for_load_state("networkidle")
+        # Other pages load only the small starter: the practice mode comes with its page.
+        assert [u for u in requests if "practice" in u] == []
         page.locator("article a[href$='practice/']").first.click()  # the home page's link
         page.wait_for_url("**/practice/")
         page.locator(".practice-setup").wait_for()

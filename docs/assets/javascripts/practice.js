@@ -1,7 +1,8 @@
 /* The practice mode (docs/practice.md): a question, 30 seconds to answer aloud, then the
    answer and a mark. Questions come from assets/practice.json (tools/rehearse.py writes it
    from the pages); marks stay in this browser's localStorage. Nothing leaves the page's own
-   site, and nothing runs on a page without #practice.
+   site. rehearse.js loads this file on the page that has #practice, then calls
+   practiceMode.init() there, and again after each instant navigation to such a page.
 
    Schedule (a small Leitner box): "knew it" moves a question up a box and makes it due
    1, 3, 7 then 14 days later; "review" puts it back in box 0, due at once. A round shows
@@ -269,7 +270,5 @@
     });
   }
 
-  // Material's document$ emits on the first page and after each instant navigation.
-  if (window.document$) window.document$.subscribe(init);
-  else document.addEventListener("DOMContentLoaded", init);
+  window.practiceMode = { init };
 })();
