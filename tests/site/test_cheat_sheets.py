@@ -18,6 +18,8 @@ from support.site import LOOPBACK, ROOT, loopback_context, pdf_pages
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("untraced_module")]
 
 MAX_PAGES = 2  # A4 pages a section may print on
+# An A4 page inside the print margins of rehearse.css (12 mm 14 mm), in CSS px (96 per inch).
+PRINTED = {"width": round((210 - 2 * 14) / 25.4 * 96), "height": round((297 - 2 * 12) / 25.4 * 96)}
 SHOTS = ROOT / "screenshots" / "cheat-sheets"
 SECTIONS = [s["name"] for s in json.loads(rehearse.PRACTICE_JSON.read_text())["sections"]]
 CHROME = ".md-header, .md-tabs, .md-sidebar--primary, .md-sidebar--secondary, .md-footer"
@@ -82,6 +84,11 @@ def test_each_sheet_prints_alone_on_at_most_two_a4_pages(browser, site):
             pdf = page.pdf(format="A4", print_background=False)
             (SHOTS / f"{name}.pdf").write_bytes(pdf)
             counts[name] = pdf_pages(pdf)
+            # No page is given away: as many pages as the sheet's printed height fills.
+            page.set_viewport_size(PRINTED)
+            height = page.evaluate("document.documentElement.scrollHeight")
+            assert counts[name] == -(-height // PRINTED["height"]), (name, height, counts)
+            page.set_viewport_size({"width": 1280, "height": 900})
             page.emulate_media(media="screen")
     finally:
         context.close()
