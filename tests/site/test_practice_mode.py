@@ -146,6 +146,10 @@ def test_a_full_round_by_keyboard_with_timer_reveal_marks_and_reload(
         assert set(deck[:len(review)]) == review and _shown(page) in review
         width_ok = page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
         assert width_ok, "the page scrolls sideways"
+        shape = page.evaluate("""() => ({
+            card: document.querySelector('.practice-card').getBoundingClientRect().width,
+            timer: parseFloat(getComputedStyle(document.querySelector('.practice-timer')).fontSize),
+            text: parseFloat(getComputedStyle(document.querySelector('.practice-progress')).fontSize)})""")
         page.screenshot(path=SHOTS / f"next-round-{width}-{scheme}.png")
     finally:
         context.close()
@@ -155,4 +159,6 @@ def test_a_full_round_by_keyboard_with_timer_reveal_marks_and_reload(
     print(f"\npractice at {width} px, {scheme}: {len(shown)} of {len(by_key)} questions shown "
           f"once, {len(review)} marked review; timer {seconds['after 2.5 s']} s left after "
           f"2.5 s, then Time's up; marks kept across a reload; next round opens with the "
-          f"{len(review)} to review; {len(requests)} requests, all to loopback")
+          f"{len(review)} to review; {len(requests)} requests, all to loopback; card "
+          f"{shape['card']:.0f} px wide, timer {shape['timer']:.1f} px, progress line "
+          f"{shape['text']:.1f} px")
