@@ -64,6 +64,24 @@ def test_lazy_loading_grows_with_the_rows_eager_loading_does_not(engine):
         n_plus_one.seed(engine, AUTHORS, BOOKS_EACH)
 
 
+def test_selectinload_sends_one_in_statement_per_500_parents(engine):
+    """SQLAlchemy splits the IN list into chunks of 500 keys (SelectInLoader._chunksize)."""
+    n_plus_one.seed(engine, authors=1200, books_each=1)
+    try:
+        with Session(engine) as session, count_statements(engine) as sent:
+            titles = n_plus_one.titles_selectin(session)
+        assert len(titles) == 1200
+        keys = [statement.count("%(primary_keys_") for statement in sent[1:]]
+        assert len(sent) == 4 and keys == [500, 500, 200]
+        assert all("books.author_id IN" in statement for statement in sent[1:])
+        write_include("q37-chunks.md", "\n".join([
+            "| 1,200 authors, 1 book each | Statements sent | What they were |", "|---|---|---|",
+            f"| `titles_selectin` | {len(sent)} | the authors, then `books.author_id IN (…)` "
+            f"with {', '.join(map(str, keys))} keys |"]))
+    finally:
+        n_plus_one.seed(engine, AUTHORS, BOOKS_EACH)
+
+
 def test_raiseload_turns_a_hidden_query_into_an_error(engine):
     with Session(engine) as session, count_statements(engine) as sent:
         authors = n_plus_one.authors_without_lazy_loads(session)
