@@ -6,6 +6,7 @@ each way of listing their titles sends.
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from dbconfig import make_engine
 from sqlalchemy import Engine, ForeignKey, String, event, select
@@ -19,6 +20,9 @@ from sqlalchemy.orm import (
     relationship,
     selectinload,
 )
+
+if TYPE_CHECKING:  # only the async example needs it, and sqlalchemy[asyncio] with it
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Base(DeclarativeBase):
@@ -100,6 +104,16 @@ def authors_without_lazy_loads(session: Session) -> list[Author]:
     """Authors whose unloaded relationships raise instead of quietly querying."""
     return list(session.scalars(select(Author).options(raiseload("*")).order_by(Author.id)))
 # --8<-- [end:raiseload]
+
+
+# --8<-- [start:async]
+async def titles_async(session: "AsyncSession") -> dict[str, list[str]]:
+    """The same listing under asyncio. A lazy load would have to block the event loop, so
+    SQLAlchemy refuses it (MissingGreenlet): load what you will read, up front."""
+    query = select(Author).options(selectinload(Author.books)).order_by(Author.id)
+    return {author.name: [book.title for book in author.books]
+            for author in await session.scalars(query)}
+# --8<-- [end:async]
 
 
 def main() -> None:

@@ -126,3 +126,27 @@ def test_main_prints_the_counts(engine, capsys):
     n_plus_one.main()
     assert capsys.readouterr().out == (
         "titles_lazy: 11 statements\ntitles_selectin: 2 statements\ntitles_joined: 1 statements\n")
+
+
+def test_under_asyncio_a_lazy_load_raises_missing_greenlet(database_url):
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    async def both() -> tuple[dict, str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                eager = await n_plus_one.titles_async(session)
+            async with AsyncSession(engine) as session:
+                author = await session.scalar(select(n_plus_one.Author).limit(1))
+                with pytest.raises(exc.StatementError) as raised:
+                    author.books  # noqa: B018 (the lazy load is the test)
+            return eager, raised.value.orig
+        finally:
+            await engine.dispose()
+
+    eager, refused = asyncio.run(both())
+    assert eager == EXPECTED
+    assert isinstance(refused, exc.MissingGreenlet)  # raised by the lazy load's query
+    assert str(refused).startswith("greenlet_spawn has not been called; can't call await_()")
