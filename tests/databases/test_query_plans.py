@@ -106,6 +106,47 @@ def test_forcing_the_index_for_a_common_value_touches_more_blocks(engine):
     PLANS.remove(PLANS[-2])  # the chosen plan is already in the table
 
 
+# Index kinds beyond the plain B-tree: (kind, what to build, a query it serves).
+KINDS = [
+    ("partial", "orders", "CREATE INDEX orders_refunded ON orders (customer_id) "
+     "WHERE status = 'refunded'", "WHERE status = 'refunded' AND customer_id = 500"),
+    ("expression", "orders", "CREATE INDEX orders_lower_status ON orders (lower(status))",
+     "WHERE lower(status) = 'refunded'"),
+    ("GIN", "order_tags", "CREATE INDEX order_tags_tags ON order_tags USING gin (tags)",
+     "WHERE tags @> ARRAY['day 17']"),
+    ("BRIN", "orders_log", "CREATE INDEX orders_log_id ON orders_log USING brin (id)",
+     "WHERE id BETWEEN 1000 AND 1099"),
+]
+
+
+def test_partial_expression_gin_and_brin_indexes_each_serve_their_query(engine):
+    rows = []
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS order_tags, orders_log"))
+        conn.execute(text("CREATE TABLE order_tags AS SELECT id, ARRAY[status, 'day ' || day] "
+                          "AS tags FROM orders"))  # an array column, as tags or labels are
+        conn.execute(text("CREATE TABLE orders_log AS SELECT * FROM orders ORDER BY id"))
+        for kind, table, ddl, where in KINDS:  # stored in id order, as an append-only log is
+            conn.execute(text(ddl))
+            conn.execute(text(f"ANALYZE {table}"))
+            s = summary(explain(conn, f"SELECT * FROM {table} {where}"))
+            index = ddl.split()[2]
+            assert index in [name for _, name in s["scans"]], (kind, s["scans"])
+            size = conn.execute(text("SELECT pg_relation_size(CAST(:i AS regclass))"),
+                                {"i": index}).scalar_one()
+            rows.append((kind, ddl.split(" ON ", 1)[1], where, s["rows"], size))
+        pkey = conn.execute(text("SELECT pg_relation_size('orders_pkey')")).scalar_one()
+        conn.execute(text("DROP INDEX orders_refunded, orders_lower_status"))
+        conn.execute(text("DROP TABLE order_tags, orders_log"))
+    sizes = {kind: size for kind, *_, size in rows}
+    assert sizes["partial"] * 20 < pkey and sizes["BRIN"] * 20 < pkey  # 100 rows; a summary
+    write_include("q36-kinds.md", "\n".join(
+        ["| Kind | Index | The query it served | Rows | Index size |", "|---|---|---|---|---|"]
+        + [f"| {kind} | `{on}` | `{where}` | {n:,} | {size // 1024:,} kB |"
+           for kind, on, where, n, size in rows]
+        + [f"| B-tree, for scale | `orders (id)`, the primary key | | | {pkey // 1024:,} kB |"]))
+
+
 def test_indexes_cost_writes(engine):
     def best_of_three(indexes):
         runs = [query_plans.insert_cost(engine, 10_000, indexes) for _ in range(3)]
