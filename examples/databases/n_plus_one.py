@@ -6,10 +6,10 @@ each way of listing their titles sends.
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from dbconfig import make_engine
 from sqlalchemy import Engine, ForeignKey, String, event, select
+from sqlalchemy.ext.asyncio import AsyncSession  # greenlet, its one extra, loads on first use
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -21,8 +21,6 @@ from sqlalchemy.orm import (
     selectinload,
 )
 
-if TYPE_CHECKING:  # only the async example needs it, and sqlalchemy[asyncio] with it
-    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class Base(DeclarativeBase):
@@ -107,10 +105,11 @@ def authors_without_lazy_loads(session: Session) -> list[Author]:
 
 
 # --8<-- [start:async]
-async def titles_async(session: "AsyncSession") -> dict[str, list[str]]:
+async def titles_async(session: AsyncSession) -> dict[str, list[str]]:
     """The same listing under asyncio. A lazy load would have to block the event loop, so
     SQLAlchemy refuses it (MissingGreenlet): load what you will read, up front."""
-    query = select(Author).options(selectinload(Author.books)).order_by(Author.id)
+    books = selectinload(Author.books)  # everything read below, loaded by the query
+    query = select(Author).options(books).order_by(Author.id)
     return {author.name: [book.title for book in author.books]
             for author in await session.scalars(query)}
 # --8<-- [end:async]
