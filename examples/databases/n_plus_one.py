@@ -22,7 +22,6 @@ from sqlalchemy.orm import (
 )
 
 
-
 class Base(DeclarativeBase):
     pass
 

@@ -11,3 +11,14 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pgbouncer(postgres):
+    """A PgBouncer in transaction mode with one server connection per database, in front of
+    the private PostgreSQL (support.pgbouncer)."""
+    from support.pgbouncer import PgBouncer
+
+    bouncer = PgBouncer(postgres, pool_mode="transaction", pool_size=1).start()
+    yield bouncer
+    bouncer.stop()

@@ -19,7 +19,7 @@ OBSERVED: dict[str, str] = {}
 def observed():
     yield
     write_observed("q38-observed.md", ["size", "timeout", "returned", "fork", "fixed", "server",
-                                    "clients"],
+                                    "clients", "pgbouncer"],
                    OBSERVED)
 
 
@@ -234,6 +234,43 @@ def test_past_max_connections_only_superusers_get_the_reserved_slots(engine, dat
         f"{len(apps)} before *FATAL: remaining connection slots are reserved for "
         f"non-replication superuser connections*; the superuser {len(superusers)} more, then "
         f"*FATAL: sorry, too many clients already* |")
+
+
+def test_behind_pgbouncer_in_transaction_mode_prepared_statements_collide(database_url,
+                                                                           pgbouncer):
+    """Two clients share PgBouncer's one server connection. With psycopg's default
+    prepare_threshold, the second prepares a name the first already left there."""
+    from psycopg import errors
+
+    url = pgbouncer.url(database_url.rsplit("/", 1)[1])
+    query = text("SELECT count(*) FROM pg_class WHERE relpages >= :n")
+
+    def run_six_times(engine) -> None:  # psycopg prepares a query on its 6th run
+        with engine.connect() as conn:  # one client connection, six transactions
+            for n in range(6):
+                conn.execute(query, {"n": n}).scalar_one()
+                conn.commit()
+
+    first, second = pooling.make_engine(url), pooling.make_engine(url)
+    try:
+        run_six_times(first)
+        with pytest.raises(exc.ProgrammingError) as raised:
+            run_six_times(second)
+    finally:
+        first.dispose()
+        second.dispose()
+    assert isinstance(raised.value.orig, errors.DuplicatePreparedStatement)
+    message = str(raised.value.orig).splitlines()[0]
+    assert message == 'prepared statement "_pg3_0" already exists'
+    fixed = [pooling.make_pgbouncer_engine(url) for _ in range(2)]
+    for engine in fixed:
+        run_six_times(engine)  # nothing prepared on the server: nothing to collide
+        assert type(engine.pool).__name__ == "NullPool"
+    OBSERVED["pgbouncer"] = (
+        f"| two engines through PgBouncer (transaction mode, 1 server connection), each running "
+        f"the same query in 6 transactions on one connection | psycopg's defaults: the "
+        f"second engine fails with `DuplicatePreparedStatement`, *{message}*; with "
+        f"`make_pgbouncer_engine`, both run |")
 
 
 def test_main_prints_the_timeout(database_url, capsys):
