@@ -1,5 +1,6 @@
-"""The Databases section's fixtures: an engine on the module's fresh database (the
-PostgreSQL fixtures, `postgres` and `database_url`, are the whole suite's: tests/conftest.py)."""
+"""The Databases section's fixtures: an engine on the module's fresh database, and a PgBouncer
+in front of the cluster (the PostgreSQL fixtures, `postgres` and `database_url`, are the whole
+suite's: tests/conftest.py)."""
 
 import pytest
 
