@@ -21,6 +21,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 T = TypeVar("T")
 
@@ -35,6 +36,33 @@ doctors = Table(
     Column("name", String, primary_key=True),
     Column("on_call", Integer, nullable=False),  # 1 on call, 0 off
 )
+
+
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+# --8<-- [start:optimistic]
+class Document(Base):
+    """Optimistic locking: every UPDATE says `WHERE id = … AND version = <the version read>`
+    and increments it. If another writer committed first, no row matches, and SQLAlchemy
+    raises StaleDataError instead of overwriting that writer's change."""
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body: Mapped[str]
+    version: Mapped[int] = mapped_column()
+    __mapper_args__ = {"version_id_col": version}
+
+
+def edit_document(session: Session, document_id: int, body: str) -> int:
+    """Read, change, commit; no lock is held while the user (or the code) thinks."""
+    document = session.get(Document, document_id)
+    document.body = body
+    session.commit()  # StaleDataError if the version changed since the read
+    return document.version
+# --8<-- [end:optimistic]
 
 
 def reset(engine: Engine, balance: int = 100) -> None:

@@ -8,17 +8,20 @@ connection, then prints how many each took.
 import threading
 from collections import Counter
 
+import psycopg
 from dbconfig import make_engine
 from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     insert,
     select,
+    text,
     update,
 )
 
@@ -31,6 +34,8 @@ jobs = Table(
     Column("status", String, nullable=False, server_default="queued"),  # queued | done
     Column("taken_by", String),
 )
+# Only the queued rows: the index stays small however many done jobs the table keeps.
+Index("jobs_queued", jobs.c.id, postgresql_where=jobs.c.status == "queued")
 # --8<-- [end:table]
 wallets = Table(
     "wallets", metadata,
@@ -52,12 +57,13 @@ def reset(engine: Engine, jobs_count: int = 0, wallets_count: int = 2) -> None:
 
 
 # --8<-- [start:claim]
+NEXT_JOB = (select(jobs.c.id).where(jobs.c.status == "queued").order_by(jobs.c.id).limit(1)
+            .with_for_update(skip_locked=True))  # FOR UPDATE SKIP LOCKED
+
+
 def claim_next(conn: Connection, worker: str) -> int | None:
     """Take the oldest queued job nobody else holds; the row stays locked until commit."""
-    job_id = conn.execute(
-        select(jobs.c.id).where(jobs.c.status == "queued").order_by(jobs.c.id).limit(1)
-        .with_for_update(skip_locked=True)  # FOR UPDATE SKIP LOCKED
-    ).scalar_one_or_none()
+    job_id = conn.execute(NEXT_JOB).scalar_one_or_none()
     if job_id is not None:
         conn.execute(update(jobs).where(jobs.c.id == job_id)
                      .values(status="done", taken_by=worker))
@@ -74,6 +80,32 @@ def drain(engine: Engine, worker: str) -> list[int]:
                 return taken
             taken.append(job_id)  # the work goes here, inside the transaction
 # --8<-- [end:claim]
+
+
+# --8<-- [start:notify]
+def enqueue(conn: Connection, payload: str) -> int:
+    """Queue a job and wake the workers. PostgreSQL delivers the notification when this
+    transaction commits, so no worker wakes up for a job it cannot see yet."""
+    job_id = conn.execute(insert(jobs).values(payload=payload).returning(jobs.c.id)
+                          ).scalar_one()
+    conn.execute(text("SELECT pg_notify('jobs', :id)"), {"id": str(job_id)})
+    return job_id
+
+
+def listen(url: str) -> psycopg.Connection:
+    """A connection of its own that hears the queue's notifications (LISTEN needs the
+    session, so it can't be a pooled connection lent out per transaction)."""
+    listener = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                               autocommit=True)
+    listener.execute("LISTEN jobs")
+    return listener
+
+
+def wait_for_work(listener: psycopg.Connection, timeout: float) -> bool:
+    """Sleep until a job is committed or `timeout` seconds pass (True: woken by a job).
+    A notification sent while nobody listened is lost: keep a slow poll as well."""
+    return any(True for _ in listener.notifies(timeout=timeout, stop_after=1))
+# --8<-- [end:notify]
 
 
 # --8<-- [start:transfer]

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from dbconfig import make_engine
 from sqlalchemy import Engine, ForeignKey, String, event, select
+from sqlalchemy.ext.asyncio import AsyncSession  # greenlet, its one extra, loads on first use
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -100,6 +101,17 @@ def authors_without_lazy_loads(session: Session) -> list[Author]:
     """Authors whose unloaded relationships raise instead of quietly querying."""
     return list(session.scalars(select(Author).options(raiseload("*")).order_by(Author.id)))
 # --8<-- [end:raiseload]
+
+
+# --8<-- [start:async]
+async def titles_async(session: AsyncSession) -> dict[str, list[str]]:
+    """The same listing under asyncio. A lazy load would have to block the event loop, so
+    SQLAlchemy refuses it (MissingGreenlet): load what you will read, up front."""
+    books = selectinload(Author.books)  # everything read below, loaded by the query
+    query = select(Author).options(books).order_by(Author.id)
+    return {author.name: [book.title for book in author.books]
+            for author in await session.scalars(query)}
+# --8<-- [end:async]
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import os
 import time
 
 from dbconfig import make_engine
-from sqlalchemy import Engine, exc
+from sqlalchemy import Engine, NullPool, exc
 
 
 # --8<-- [start:engine]
@@ -46,6 +46,15 @@ def connect_to_celery(engine: Engine) -> None:
 
     worker_process_init.connect(lambda **_: dispose_after_fork(engine), weak=False)
 # --8<-- [end:celery]
+
+
+# --8<-- [start:pgbouncer]
+def make_pgbouncer_engine(url: str | None = None) -> Engine:
+    """An engine for a PgBouncer in transaction mode. PgBouncer pools, so the app doesn't
+    (NullPool), and psycopg prepares nothing on the server: a prepared statement stays on
+    the server connection, which the next transaction may not get, or another client may."""
+    return make_engine(url, poolclass=NullPool, connect_args={"prepare_threshold": None})
+# --8<-- [end:pgbouncer]
 
 
 def main() -> None:

@@ -89,6 +89,17 @@ def insert_cost(engine: Engine, rows: int, indexes: list[str]) -> dict:
 # --8<-- [end:write_cost]
 
 
+# --8<-- [start:hot]
+def update_counts(conn: Connection, table: str) -> dict:
+    """The updates of `table` that the statistics counted, and how many were HOT: a HOT
+    (heap-only tuple) update changed no indexed column and found room on the row's page, so
+    it wrote no index entry."""
+    row = conn.execute(text("SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                            "WHERE relid = CAST(:table AS regclass)"), {"table": table}).one()
+    return {"updates": row.n_tup_upd, "hot": row.n_tup_hot_upd}
+# --8<-- [end:hot]
+
+
 def main() -> None:
     engine = make_engine()
     create_orders(engine)

@@ -22,19 +22,22 @@ def alembic_config() -> Config:
 
 # --8<-- [start:backfill]
 def backfill_emails(engine: Engine, batch: int = 500) -> int:
-    """Fill the new column in small transactions: each holds its row locks briefly, so the
-    application keeps writing meanwhile. Returns the number of batches."""
-    batches = 0
+    """Fill the new column in small transactions, walking the primary key: each holds its
+    row locks briefly, so the application keeps writing meanwhile. A row the application
+    holds is waited for, never skipped, so no row is left NULL. Returns the number of
+    batches."""
+    batches, after = 0, 0
     while True:
         with engine.begin() as conn:
-            done = conn.execute(text("""
-                UPDATE customers SET email = 'customer' || id || '@example.com'
-                WHERE id IN (SELECT id FROM customers WHERE email IS NULL
-                             ORDER BY id LIMIT :batch FOR UPDATE SKIP LOCKED)"""),
-                {"batch": batch}).rowcount
-        if done == 0:
+            last = conn.execute(text("""
+                WITH batch AS (SELECT id FROM customers WHERE id > :after
+                               ORDER BY id LIMIT :batch),
+                     filled AS (UPDATE customers SET email = 'customer' || id || '@example.com'
+                                WHERE id IN (SELECT id FROM batch) AND email IS NULL)
+                SELECT max(id) FROM batch"""), {"after": after, "batch": batch}).scalar_one()
+        if last is None:
             return batches
-        batches += 1
+        batches, after = batches + 1, last
 # --8<-- [end:backfill]
 
 
@@ -51,6 +54,15 @@ def table_locks(conn: Connection, table: str) -> list[tuple[int, str, bool]]:
         SELECT pid, mode, granted FROM pg_locks
         WHERE locktype = 'relation' AND relation = CAST(:table AS regclass)
         ORDER BY pid, mode"""), {"table": table})]
+
+
+def invalid_indexes(conn: Connection) -> list[str]:
+    """Indexes a failed CREATE INDEX CONCURRENTLY left behind, marked INVALID: no query uses
+    them, yet every write still maintains them. Drop each (DROP INDEX CONCURRENTLY) and
+    build it again."""
+    return list(conn.execute(text(
+        "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid ORDER BY 1")
+    ).scalars())
 # --8<-- [end:index]
 
 

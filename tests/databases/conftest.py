@@ -1,5 +1,6 @@
-"""The Databases section's fixtures: an engine on the module's fresh database (the
-PostgreSQL fixtures, `postgres` and `database_url`, are the whole suite's: tests/conftest.py)."""
+"""The Databases section's fixtures: an engine on the module's fresh database, and a PgBouncer
+in front of the cluster (the PostgreSQL fixtures, `postgres` and `database_url`, are the whole
+suite's: tests/conftest.py)."""
 
 import pytest
 
@@ -11,3 +12,14 @@ def engine(database_url):
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pgbouncer(postgres):
+    """A PgBouncer in transaction mode with one server connection per database, in front of
+    the private PostgreSQL (support.pgbouncer)."""
+    from support.pgbouncer import PgBouncer
+
+    bouncer = PgBouncer(postgres, pool_mode="transaction", pool_size=1).start()
+    yield bouncer
+    bouncer.stop()

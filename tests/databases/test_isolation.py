@@ -215,3 +215,21 @@ def test_read_uncommitted_still_never_sees_uncommitted_data(fresh):
 def test_main_prints_the_lost_update(database_url, capsys):
     isolation.main()
     assert capsys.readouterr().out == "balance after two withdrawals of 30 from 100: 70\n"
+
+
+def test_a_version_column_refuses_the_second_of_two_concurrent_edits(fresh):
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    with Session(fresh) as session:
+        session.add(isolation.Document(id=1, body="draft"))
+        session.commit()
+    with Session(fresh) as first, Session(fresh) as second:
+        seen = second.get(isolation.Document, 1)  # read (and kept), not yet written
+        assert seen.version == 1
+        assert isolation.edit_document(first, 1, "first edit") == 2
+        with pytest.raises(StaleDataError, match="expected to update 1 row.s.; 0 were matched"):
+            isolation.edit_document(second, 1, "second edit")
+    with fresh.connect() as conn:
+        row = conn.execute(text("SELECT body, version FROM documents WHERE id = 1")).one()
+    assert tuple(row) == ("first edit", 2)  # the first edit survived

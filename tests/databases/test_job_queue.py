@@ -3,6 +3,7 @@ reported by PostgreSQL, and the lock order that avoids it."""
 
 import re
 import threading
+import time
 from collections import Counter
 
 import job_queue
@@ -21,10 +22,13 @@ OBSERVED: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def observed():
     yield
-    keys = ["no_lock", "for_update", "skip_locked", "drain", "deadlock", "ordered"]
+    keys = ["no_lock", "for_update", "skip_locked", "drain", "silent", "bloat", "partial",
+            "notify", "deadlock", "ordered"]
     labels = ["Plain `SELECT`, then `UPDATE`", "`FOR UPDATE` without `SKIP LOCKED`",
               "`FOR UPDATE SKIP LOCKED`", "4 threads drain 400 jobs",
-              "Two transfers in opposite directions", "The same, rows locked in id order"]
+              "A worker that claims a job and goes silent", "Dead rows", "A partial index",
+              "`LISTEN`/`NOTIFY`", "Two transfers in opposite directions",
+              "The same, rows locked in id order"]
     if all(k in OBSERVED for k in keys):
         write_include("q40-observed.md", "\n".join(
             ["| Case | What the test observed |", "|---|---|"]
@@ -212,6 +216,35 @@ def test_a_worker_that_dies_mid_job_gives_the_job_back(engine):
         assert job_queue.claim_next(conn, "next") == 1  # rolled back: queued again
 
 
+def first_free_job(engine) -> int | None:
+    """The job a claim would take now, without taking it."""
+    with engine.connect() as conn:
+        job_id = conn.execute(job_queue.NEXT_JOB).scalar_one_or_none()
+        conn.rollback()
+    return job_id
+
+
+def test_a_silent_worker_keeps_its_job_until_the_server_ends_its_session(engine):
+    """A worker that stops talking (hung, or its host gone) still holds the row: only the
+    server ending the session frees it, here idle_in_transaction_session_timeout."""
+    job_queue.reset(engine, jobs_count=3)
+    with engine.connect() as silent:
+        silent.execute(text("SET idle_in_transaction_session_timeout = '1s'"))
+        assert job_queue.claim_next(silent, "silent") == 1  # then it says nothing more
+        assert first_free_job(engine) == 2  # job 1 is held
+        wait_until(lambda: first_free_job(engine) == 1, 15, "the server to end the session")
+        with pytest.raises(exc.InternalError) as raised:
+            silent.execute(text("SELECT 1"))
+        silent.invalidate()
+    assert isinstance(raised.value.orig, errors.IdleInTransactionSessionTimeout)
+    assert str(raised.value.orig).startswith(
+        "terminating connection due to idle-in-transaction timeout")
+    OBSERVED["silent"] = ("a worker that claimed job 1 and went silent held it (the next claim "
+                          "got job 2) until `idle_in_transaction_session_timeout` (1 s) ended "
+                          "its session: *terminating connection due to idle-in-transaction "
+                          "timeout*; then job 1 was free again")
+
+
 def _backend_alive(engine, pid: int) -> bool:
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
@@ -269,3 +302,80 @@ def test_a_deadlock_victim_retried_by_run_in_transaction_completes(engine):
     # At least the first victim ran again. Under load its retry can lock its row again
     # before the survivor wakes, deadlock once more, and make the survivor a victim too.
     assert sum(attempts.values()) >= 3
+
+
+def test_each_claim_leaves_a_dead_row_version_until_vacuum(engine):
+    job_queue.reset(engine, jobs_count=200)
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    with autocommit.connect() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect"))
+        conn.execute(text("VACUUM jobs"))  # the reset's deletes, gone
+        assert dead_versions(conn) == 0
+    job_queue.drain(engine, "w")
+    with autocommit.connect() as conn:
+        dead = dead_versions(conn)
+        assert dead == 200  # each claim's UPDATE left the job's old version behind
+        conn.execute(text("VACUUM jobs"))
+        assert dead_versions(conn) == 0
+    OBSERVED["bloat"] = (f"after 200 claims, **{dead}** dead row versions in `jobs`, read from "
+                         f"its pages (`pageinspect`); `VACUUM` brought them to 0")
+
+
+def dead_versions(conn) -> int:
+    """Row versions in the table's pages that no transaction can see any more: an old
+    version (its xmax set by the UPDATE that replaced it, not by a lock), or the line
+    pointer that pruning left of one (LP_DEAD), until VACUUM frees them."""
+    return conn.execute(text("""
+        SELECT count(*) FROM generate_series(0, pg_relation_size('jobs') / 8192 - 1) AS page,
+             heap_page_items(get_raw_page('jobs', page::int)) AS item
+        WHERE item.lp_flags = 3  -- LP_DEAD
+           OR (item.lp_flags = 1 AND item.t_xmax <> 0  -- replaced, not only locked:
+               AND item.t_infomask & 128 = 0)  -- HEAP_XMAX_LOCK_ONLY
+        """)).scalar_one()
+
+
+def test_the_claim_reads_a_partial_index_of_the_queued_jobs(engine):
+    from query_plans import explain, nodes
+    from sqlalchemy.dialects import postgresql
+
+    job_queue.reset(engine)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO jobs (id, payload, status) SELECT i, 'job', CASE WHEN "
+                          "i > 9990 THEN 'queued' ELSE 'done' END "
+                          "FROM generate_series(1, 10000) AS i"))
+        conn.execute(text("ANALYZE jobs"))
+        claim = str(job_queue.NEXT_JOB.compile(dialect=postgresql.dialect(),
+                                               compile_kwargs={"literal_binds": True}))
+        plan = explain(conn, claim)
+        size = dict(conn.execute(text(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class "
+            "WHERE relname IN ('jobs_queued', 'jobs_pkey')")).all())
+    assert "jobs_queued" in [node.get("Index Name") for node in nodes(plan)]
+    assert plan["Plan"]["Actual Rows"] == 1
+    assert size["jobs_queued"] * 10 < size["jobs_pkey"]  # 10 entries, not 10,000
+    OBSERVED["partial"] = (f"10,000 jobs, 10 queued: the claim's plan reads `jobs_queued`; "
+                           f"{size['jobs_queued'] // 1024} kB against the primary key's "
+                           f"{size['jobs_pkey'] // 1024} kB")
+
+
+def test_a_listening_worker_wakes_when_a_job_is_committed(engine, database_url):
+    job_queue.reset(engine)
+    listener = job_queue.listen(database_url)
+    try:
+        with engine.connect() as producer:
+            job_queue.enqueue(producer, "rolled back")
+            producer.rollback()
+            assert not job_queue.wait_for_work(listener, 0.2)  # nothing committed
+            job_id = job_queue.enqueue(producer, "send the email")
+            assert not job_queue.wait_for_work(listener, 0.2)  # not yet committed
+            producer.commit()
+        started = time.monotonic()
+        assert job_queue.wait_for_work(listener, 10)
+        woke = time.monotonic() - started
+    finally:
+        listener.close()
+    with engine.begin() as conn:
+        assert job_queue.claim_next(conn, "woken") == job_id
+    OBSERVED["notify"] = (f"`NOTIFY` inside the producer's transaction: nothing reached the "
+                          f"listener before the commit, or after a rollback; after the commit "
+                          f"it woke in {woke * 1000:.1f} ms")

@@ -64,6 +64,24 @@ def test_lazy_loading_grows_with_the_rows_eager_loading_does_not(engine):
         n_plus_one.seed(engine, AUTHORS, BOOKS_EACH)
 
 
+def test_selectinload_sends_one_in_statement_per_500_parents(engine):
+    """SQLAlchemy splits the IN list into chunks of 500 keys (SelectInLoader._chunksize)."""
+    n_plus_one.seed(engine, authors=1200, books_each=1)
+    try:
+        with Session(engine) as session, count_statements(engine) as sent:
+            titles = n_plus_one.titles_selectin(session)
+        assert len(titles) == 1200
+        keys = [statement.count("%(primary_keys_") for statement in sent[1:]]
+        assert len(sent) == 4 and keys == [500, 500, 200]
+        assert all("books.author_id IN" in statement for statement in sent[1:])
+        write_include("q37-chunks.md", "\n".join([
+            "| 1,200 authors, 1 book each | Statements sent | What they were |", "|---|---|---|",
+            f"| `titles_selectin` | {len(sent)} | the authors, then `books.author_id IN (…)` "
+            f"with {', '.join(map(str, keys))} keys |"]))
+    finally:
+        n_plus_one.seed(engine, AUTHORS, BOOKS_EACH)
+
+
 def test_raiseload_turns_a_hidden_query_into_an_error(engine):
     with Session(engine) as session, count_statements(engine) as sent:
         authors = n_plus_one.authors_without_lazy_loads(session)
@@ -108,3 +126,27 @@ def test_main_prints_the_counts(engine, capsys):
     n_plus_one.main()
     assert capsys.readouterr().out == (
         "titles_lazy: 11 statements\ntitles_selectin: 2 statements\ntitles_joined: 1 statements\n")
+
+
+def test_under_asyncio_a_lazy_load_raises_missing_greenlet(database_url):
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+    async def both() -> tuple[dict, str]:
+        engine = create_async_engine(database_url)
+        try:
+            async with AsyncSession(engine) as session:
+                eager = await n_plus_one.titles_async(session)
+            async with AsyncSession(engine) as session:
+                author = await session.scalar(select(n_plus_one.Author).limit(1))
+                with pytest.raises(exc.StatementError) as raised:
+                    author.books  # noqa: B018 (the lazy load is the test)
+            return eager, raised.value.orig
+        finally:
+            await engine.dispose()
+
+    eager, refused = asyncio.run(both())
+    assert eager == EXPECTED
+    assert isinstance(refused, exc.MissingGreenlet)  # raised by the lazy load's query
+    assert str(refused).startswith("greenlet_spawn has not been called; can't call await_()")

@@ -18,7 +18,8 @@ OBSERVED: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def observed():
     yield
-    write_observed("q38-observed.md", ["size", "timeout", "returned", "fork", "fixed", "server"],
+    write_observed("q38-observed.md", ["size", "timeout", "returned", "fork", "fixed", "server",
+                                    "clients", "pgbouncer"],
                    OBSERVED)
 
 
@@ -93,7 +94,8 @@ def test_a_child_that_reuses_the_parents_pool_shares_its_session_and_ends_it(dat
         with pytest.raises(exc.OperationalError, match="server closed the connection "
                                                        "unexpectedly"):
             backend_pid(engine)
-        OBSERVED["fork"] = ("| fork; the child uses the pool it inherited, then exits | the "
+        OBSERVED["fork"] = ("| fork; the child uses the pool it inherited, then calls "
+                            "`engine.dispose()` itself before it exits | the "
                             "child ran on the **parent's** session; the parent's next query: "
                             "*server closed the connection unexpectedly* |")
     finally:
@@ -187,6 +189,88 @@ def test_the_server_refuses_connections_beyond_its_limit(engine, database_url, p
         app.dispose()
         with engine.begin() as conn:
             conn.execute(text(f"ALTER DATABASE {name} CONNECTION LIMIT -1"))
+
+
+def connect_until_refused(url: str, at_most: int) -> tuple[list, Exception]:
+    """Open sessions until the server refuses one; return them and the refusal."""
+    import psycopg
+
+    opened = []
+    for _ in range(at_most):
+        try:
+            opened.append(psycopg.connect(url, connect_timeout=10))
+        except psycopg.OperationalError as error:
+            return opened, error
+    raise AssertionError(f"{at_most} sessions opened, none refused")
+
+
+@pytest.mark.slow  # about a hundred sessions, opened one by one
+def test_past_max_connections_only_superusers_get_the_reserved_slots(engine, database_url):
+    """Two limits below the per-database one: ordinary roles stop short of max_connections,
+    superusers take the reserved slots, then every new session is refused."""
+    with engine.begin() as conn:
+        conn.execute(text("DROP ROLE IF EXISTS app"))
+        conn.execute(text("CREATE ROLE app LOGIN"))
+        limit = int(conn.execute(text("SHOW max_connections")).scalar_one())
+        reserved = int(conn.execute(text("SHOW superuser_reserved_connections")).scalar_one())
+    engine.dispose()
+    url = database_url.replace("+psycopg", "")
+    apps, superusers = [], []
+    try:
+        apps, app_refused = connect_until_refused(url.replace("postgres@", "app@"), limit)
+        superusers, refused = connect_until_refused(url, limit)
+        assert len(superusers) == reserved  # exactly the reserved slots were left
+        app_message = str(app_refused).strip().splitlines()[-1]
+        message = str(refused).strip().splitlines()[-1]
+        assert app_message.endswith("FATAL:  remaining connection slots are reserved for "
+                                    "non-replication superuser connections")
+        assert message.endswith("FATAL:  sorry, too many clients already")
+    finally:
+        for session in apps + superusers:
+            session.close()
+    OBSERVED["clients"] = (
+        f"| `max_connections` = {limit}, `superuser_reserved_connections` = {reserved}: open "
+        f"sessions as an ordinary role, then as a superuser | the ordinary role got "
+        f"{len(apps)} before *FATAL: remaining connection slots are reserved for "
+        f"non-replication superuser connections*; the superuser {len(superusers)} more, then "
+        f"*FATAL: sorry, too many clients already* |")
+
+
+def test_behind_pgbouncer_in_transaction_mode_prepared_statements_collide(database_url,
+                                                                           pgbouncer):
+    """Two clients share PgBouncer's one server connection. With psycopg's default
+    prepare_threshold, the second prepares a name the first already left there."""
+    from psycopg import errors
+
+    url = pgbouncer.url(database_url.rsplit("/", 1)[1])
+    query = text("SELECT count(*) FROM pg_class WHERE relpages >= :n")
+
+    def run_six_times(engine) -> None:  # psycopg prepares a query on its 6th run
+        with engine.connect() as conn:  # one client connection, six transactions
+            for n in range(6):
+                conn.execute(query, {"n": n}).scalar_one()
+                conn.commit()
+
+    first, second = pooling.make_engine(url), pooling.make_engine(url)
+    try:
+        run_six_times(first)
+        with pytest.raises(exc.ProgrammingError) as raised:
+            run_six_times(second)
+    finally:
+        first.dispose()
+        second.dispose()
+    assert isinstance(raised.value.orig, errors.DuplicatePreparedStatement)
+    message = str(raised.value.orig).splitlines()[0]
+    assert message == 'prepared statement "_pg3_0" already exists'
+    fixed = [pooling.make_pgbouncer_engine(url) for _ in range(2)]
+    for engine in fixed:
+        run_six_times(engine)  # nothing prepared on the server: nothing to collide
+        assert type(engine.pool).__name__ == "NullPool"
+    OBSERVED["pgbouncer"] = (
+        f"| two engines through PgBouncer (transaction mode, 1 server connection), each running "
+        f"the same query in 6 transactions on one connection | psycopg's defaults: the "
+        f"second engine fails with `DuplicatePreparedStatement`, *{message}*; with "
+        f"`make_pgbouncer_engine`, both run |")
 
 
 def test_main_prints_the_timeout(database_url, capsys):

@@ -20,8 +20,9 @@ OBSERVED: dict[str, str] = {}
 @pytest.fixture(scope="module", autouse=True)
 def observed():
     yield
-    write_observed("q39-observed.md", ["not_null", "old_code", "queue", "lock_timeout", "plain",
-                                       "concurrently"], OBSERVED)
+    write_observed("q39-observed.md", ["not_null", "old_code", "held_row", "queue",
+                                       "lock_timeout", "plain", "concurrently", "invalid",
+                                       "default"], OBSERVED)
 
 
 @pytest.fixture
@@ -105,6 +106,36 @@ def test_expand_backfill_contract_keeps_old_and_new_code_working(config, engine)
     OBSERVED["old_code"] = ("| expand (0002), old and new code insert, backfill in batches of "
                             "500, contract (0003) | both inserts worked after the expand; 3 "
                             "batches; after the contract, the old code's insert fails |")
+
+
+def test_the_backfill_waits_for_a_row_another_transaction_holds(config, engine):
+    """A row the application holds locked is filled once it is released, never skipped: the
+    contract's VALIDATE would otherwise find it NULL and fail."""
+    at(config, engine, "0002", rows=20)
+    with engine.connect() as app:
+        app.execute(text("SELECT * FROM customers WHERE id = 7 FOR UPDATE"))  # still open
+        backfill, result = in_thread(lambda: zero_downtime.backfill_emails(engine, batch=5))
+        wait_until(lambda: not backfill.is_alive() or any(
+            not granted for _, _, granted in row_locks(engine)), 10, "the backfill to reach row 7")
+        held_up = backfill.is_alive()  # still running: waiting for row 7
+        app.commit()
+        backfill.join(20)
+    assert not backfill.is_alive()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM customers WHERE email IS NULL")
+                            ).scalar_one() == 0
+    assert held_up and result == [4]  # 20 rows, 5 a batch
+    command.upgrade(config, "head")  # the contract's VALIDATE finds every row filled
+    OBSERVED["held_row"] = ("| backfill while the application holds one row `FOR UPDATE` in an "
+                            "open transaction | the backfill waited for it, then filled it: 0 "
+                            "rows left NULL, and the contract (0003) applied |")
+
+
+def row_locks(engine) -> list[tuple[int, str, bool]]:
+    """Row-level waits show as a wait for the holder's transaction id."""
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(
+            "SELECT pid, mode, granted FROM pg_locks WHERE locktype = 'transactionid'"))]
 
 
 def locks(engine) -> list[tuple[int, str, bool]]:
@@ -221,6 +252,62 @@ def test_concurrently_is_refused_inside_a_transaction(config, engine):
     assert isinstance(raised.value.orig, errors.ActiveSqlTransaction)
     assert str(raised.value.orig).splitlines()[0] == (
         "CREATE INDEX CONCURRENTLY cannot run inside a transaction block")
+
+
+def test_a_failed_concurrent_build_leaves_an_invalid_index(config, engine):
+    at(config, engine, "head", rows=10)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE customers SET email = 'same@example.com' WHERE id <= 2"))
+    with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+        with pytest.raises(exc.IntegrityError) as raised:
+            conn.execute(text("CREATE UNIQUE INDEX CONCURRENTLY customers_email_key "
+                              "ON customers (email)"))
+        assert isinstance(raised.value.orig, errors.UniqueViolation)
+        assert zero_downtime.invalid_indexes(conn) == ["customers_email_key"]  # left behind
+        conn.execute(text("DROP INDEX CONCURRENTLY customers_email_key"))
+        assert zero_downtime.invalid_indexes(conn) == []
+    OBSERVED["invalid"] = ("| `CREATE UNIQUE INDEX CONCURRENTLY` on a column with a duplicate "
+                           "| `UniqueViolation`, and the index stays behind, `indisvalid = "
+                           "false`, until `DROP INDEX CONCURRENTLY` |")
+
+
+def test_a_constant_default_adds_a_column_without_rewriting_the_table(config, engine):
+    at(config, engine, "head", rows=1000)
+
+    def table_file():  # a rewrite gives the table a new file
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT pg_relation_filenode('customers')")).scalar_one()
+
+    before = table_file()
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE customers ADD COLUMN active boolean NOT NULL "
+                          "DEFAULT true"))
+        assert conn.execute(text("SELECT count(*) FROM customers WHERE active")
+                            ).scalar_one() == 1000  # the old rows read the default
+    assert table_file() == before
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE customers ADD COLUMN created_at timestamptz NOT NULL "
+                          "DEFAULT clock_timestamp()"))  # volatile: a value per row
+    assert table_file() != before
+    OBSERVED["default"] = ("| `ADD COLUMN … NOT NULL DEFAULT true`, then `DEFAULT "
+                           "clock_timestamp()`, on 1,000 rows | the constant default kept the "
+                           "table's file (no rewrite); the volatile one rewrote the table |")
+
+
+def test_set_local_lock_timeout_ends_with_its_transaction(engine):
+    def lock_timeout(conn) -> str:
+        return conn.execute(text("SHOW lock_timeout")).scalar_one()
+
+    with engine.connect() as conn:
+        conn.execute(text("SET LOCAL lock_timeout = '2s'"))
+        assert lock_timeout(conn) == "2s"
+        conn.commit()
+        assert lock_timeout(conn) == "0"  # gone with the transaction
+        conn.execute(text("SET lock_timeout = '2s'"))
+        conn.commit()
+        assert lock_timeout(conn) == "2s"  # a plain SET stays with the pooled connection
+        conn.execute(text("RESET lock_timeout"))
+        conn.commit()
 
 
 def test_main_migrates_to_head(config, engine, capsys):
