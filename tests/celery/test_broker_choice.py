@@ -5,7 +5,7 @@ here rather than by Stack.rabbitmq()) and the module's own stack (own_stack). Ea
 once per broker, with the same example code, real workers and Redis as the result
 backend in both cases; only CELERY_BROKER_URL differs. What the tests observe is the page's
 matrix, docs/_includes/q34-matrix.md: the last test checks the committed file against this
-run (timings aside), and `UPDATE_Q34=1` rewrites it.
+run (timings aside), and `make includes` (UPDATE_INCLUDES=1) rewrites it.
 """
 
 import contextlib
@@ -27,6 +27,7 @@ from kombu.utils.collections import eqhash
 
 from support import docs_pages
 from support.celery_procs import Proc
+from support.includes import write_include
 from support.paths import EXAMPLES
 from support.proofs import never
 from support.rabbitmq import RabbitMQ
@@ -486,10 +487,8 @@ def masked(text: str) -> str:
 
 def test_the_page_shows_what_these_tests_saw():
     """Runs last: the committed includes say what this run saw, timings aside.
-    `UPDATE_Q34=1` writes this run's figures into them."""
+    `make includes` (UPDATE_INCLUDES=1) writes this run's figures into them instead."""
     if not (all(set(BROKERS) <= set(OBSERVED.get(row, ())) for row in ROWS) and "version" in NODE):
         pytest.skip("needs the whole module: run tests/celery/test_broker_choice.py alone")
     for path, text in generated().items():
-        if os.environ.get("UPDATE_Q34"):
-            path.write_text(text)
-        assert masked(path.read_text()) == masked(text), f"{path.name}: UPDATE_Q34=1 regenerates it"
+        write_include(path.name, text, same=masked)
