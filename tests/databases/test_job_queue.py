@@ -269,3 +269,58 @@ def test_a_deadlock_victim_retried_by_run_in_transaction_completes(engine):
     # At least the first victim ran again. Under load its retry can lock its row again
     # before the survivor wakes, deadlock once more, and make the survivor a victim too.
     assert sum(attempts.values()) >= 3
+
+
+def interleaved(engine, move) -> list[Exception]:
+    """`move(conn, source, target, 10)` from 1 to 2 and from 2 to 1 at once, each on its own
+    connection, with every statement after a transfer's first held back until the other
+    transfer's first has returned or waits for a lock: the interleaving in which two
+    transfers that lock their rows one by one deadlock. Returns what the two raised."""
+    from sqlalchemy import event
+
+    raised: list[Exception] = []
+    with engine.connect() as a, engine.connect() as b:
+        pids = {a: backend_pid(a), b: backend_pid(b)}
+        first_done = {a: threading.Event(), b: threading.Event()}
+        statements = Counter()
+
+        def hold(conn, *_):
+            statements[conn] += 1
+            other = b if conn is a else a
+            if statements[conn] > 1:  # the first ran: wait for the other's first
+                wait_until(lambda: first_done[other].is_set()
+                           or waits_on_a_lock(engine, pids[other]), 10,
+                           "the other transfer's first statement")
+
+        def ran(conn, *_):
+            first_done[conn].set()
+
+        def run(conn, source, target):
+            event.listen(conn, "before_cursor_execute", hold)
+            event.listen(conn, "after_cursor_execute", ran)
+            try:
+                move(conn, source, target, 10)
+                conn.commit()
+            except exc.OperationalError as error:
+                raised.append(error.orig)
+                conn.rollback()
+            finally:
+                first_done[conn].set()  # an aborted transfer holds nobody back
+
+        other = threading.Thread(target=run, args=(b, 2, 1))
+        other.start()
+        run(a, 1, 2)
+        other.join(30)
+        assert not other.is_alive()
+    return raised
+
+
+def test_the_examples_ordered_transfer_never_deadlocks_whatever_the_interleaving(engine):
+    """The example's own transfer_ordered, forced into the interleaving that makes its own
+    transfer() deadlock (shown first, under the same forcing)."""
+    job_queue.reset(engine)
+    raised = interleaved(engine, job_queue.transfer)
+    assert [type(e) for e in raised] == [errors.DeadlockDetected]
+    job_queue.reset(engine)
+    assert interleaved(engine, job_queue.transfer_ordered) == []
+    assert balances(engine) == {1: 100, 2: 100}  # +10 and -10 both applied
