@@ -324,3 +324,13 @@ def test_the_examples_ordered_transfer_never_deadlocks_whatever_the_interleaving
     job_queue.reset(engine)
     assert interleaved(engine, job_queue.transfer_ordered) == []
     assert balances(engine) == {1: 100, 2: 100}  # +10 and -10 both applied
+
+
+def test_a_consumer_never_waits_for_a_job_another_holds(engine):
+    """claim_next on two open transactions: the second takes the next job at once. Its
+    lock_timeout turns a wait, were there one, into an error instead of a hang."""
+    job_queue.reset(engine, jobs_count=5)
+    with engine.begin() as a, engine.begin() as b:
+        b.execute(text("SET LOCAL lock_timeout = '1s'"))
+        assert job_queue.claim_next(a, "a") == 1
+        assert job_queue.claim_next(b, "b") == 2
