@@ -10,6 +10,7 @@ with its claim broken tests something else: a copy of the example, or nothing.
     python tools/mutants.py                 # every entry, 2 at a time (`make mutants`)
     python tools/mutants.py -k Q40          # the entries whose claim or page mentions Q40
     python tools/mutants.py --list          # the table, checked, without running anything
+    python tools/mutants.py --baseline      # each proof on the unchanged copy: all must pass
 
 It prints each outcome, then claims, mutations, killed out of total and the run time, and
 exits non-zero unless every mutation was killed. A full run also produces
@@ -51,11 +52,15 @@ class Mutant:
     file: str  # relative to the project
     find: str
     replace: str
-    test: str  # a pytest node id, relative to the project
+    test: str  # pytest node ids, relative to the project (several: space-separated, in order)
+
+    @property
+    def tests(self) -> list[str]:
+        return self.test.split()
 
     @property
     def label(self) -> str:
-        return f"{self.claim} [{self.test.rsplit('::', 1)[-1]}]"
+        return f"{self.claim} [{' '.join(t.rsplit('::', 1)[-1] for t in self.tests)}]"
 
 
 @dataclass
@@ -85,13 +90,14 @@ def problems(mutants: list[Mutant], root: Path = ROOT) -> list[str]:
             found.append(f"{m.label}: `find` occurs {count} times in {m.file}, not once")
         if m.find == m.replace:
             found.append(f"{m.label}: `replace` is `find`: nothing would change")
-        test_file, _, function = m.test.partition("::")
-        test_path = root / test_file
-        if not test_path.is_file():
-            found.append(f"{m.label}: no test file {test_file}")
-        elif not re.search(rf"^def {re.escape(function.split('[')[0])}\(",
-                           test_path.read_text(), re.M):
-            found.append(f"{m.label}: no function {function} in {test_file}")
+        for test in m.tests:
+            test_file, _, function = test.partition("::")
+            test_path = root / test_file
+            if not test_path.is_file():
+                found.append(f"{m.label}: no test file {test_file}")
+            elif not re.search(rf"^def {re.escape(function.split('[')[0])}\(",
+                               test_path.read_text(), re.M):
+                found.append(f"{m.label}: no function {function} in {test_file}")
     return found
 
 
@@ -116,17 +122,20 @@ def copy_project(root: Path, dest: Path, files: list[Path]) -> Path:
     return dest
 
 
-def run_one(mutant: Mutant, root: Path, files: list[Path], python: str) -> Outcome:
-    """Copy `files` of `root` (with its .venv linked in), apply the change, run the test."""
+def run_one(mutant: Mutant, root: Path, files: list[Path], python: str,
+            apply: bool = True) -> Outcome:
+    """Copy `files` of `root` (with its .venv linked in), apply the change, run the test.
+    `apply=False` runs the test on the unchanged copy: the baseline, which must pass."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="guide-mutant-") as tmp:
         copy = copy_project(root, Path(tmp) / "project", files)
         source = copy / mutant.file
-        source.write_text(source.read_text().replace(mutant.find, mutant.replace, 1))
+        if apply:
+            source.write_text(source.read_text().replace(mutant.find, mutant.replace, 1))
         env = {k: v for k, v in os.environ.items()
                if k not in ("UPDATE_INCLUDES", "COVERAGE_PROCESS_START", "PYTEST_ADDOPTS")}
         argv = [python, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:randomly", "-q",
-                "-x", mutant.test]
+                "-x", *mutant.tests]
         # A session of its own: a run that outlives its bound goes with everything it started.
         proc = subprocess.Popen(argv, cwd=copy, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True, start_new_session=True)
@@ -158,15 +167,18 @@ def markdown(outcomes: list[Outcome], wall: float, jobs: int) -> str:
              "|---|---|---|---|---|"]
     for o in outcomes:
         m = o.mutant
-        test_file, _, function = m.test.partition("::")
-        function = function.split("[")[0]
-        source = test_file.removesuffix(".py") + ".md"
+        proofs = []
+        for test in m.tests:
+            test_file, _, function = test.partition("::")
+            function = function.split("[")[0]
+            source = test_file.removesuffix(".py") + ".md"
+            proofs.append(f"[`{function}`](source/{source}#{function})")
         title = m.page.rsplit("/", 1)[-1].removesuffix(".md")
         after = code(m.replace) if m.replace.strip() else "removed"
         change = f"`{m.file}`: {code(m.find)} → {after}"
         verdict = f"killed ({o.seconds:.1f} s)" if o.killed else f"**survived** ({o.how})"
         lines.append(f"| [{title}]({m.page}) | {escape(m.claim)} | {change} | "
-                     f"[`{function}`](source/{source}#{function}) | {verdict} |")
+                     f"{', '.join(proofs)} | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
@@ -190,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="only", help="only entries whose claim or page has this")
     parser.add_argument("--jobs", type=int, default=2, help="entries run at once (2)")
     parser.add_argument("--list", action="store_true", help="check and list; run nothing")
+    parser.add_argument("--baseline", action="store_true",
+                        help="run each proof on the unchanged copy instead: it must pass")
     parser.add_argument("--table", type=Path, default=TABLE)
     args = parser.parse_args(argv)
 
@@ -212,15 +226,26 @@ def main(argv: list[str] | None = None) -> int:
         # whatever is edited in the work tree while the check runs.
         files = project_files(ROOT)
         snapshot = copy_project(ROOT, Path(tmp) / "snapshot", files)
-        futures = [pool.submit(run_one, m, snapshot, files, python) for m in chosen]
+        futures = [pool.submit(run_one, m, snapshot, files, python, not args.baseline)
+                   for m in chosen]
         outcomes = []
         for future in futures:  # in table order, each printed as soon as it is known
             outcome = future.result()
             outcomes.append(outcome)
+            if args.baseline:
+                ok = outcome.how.startswith("passed")
+                print(f"{'PASSES' if ok else 'FAILS '} {outcome.seconds:6.1f} s  "
+                      f"{outcome.mutant.label}" + ("" if ok else f"\n         {outcome.how}"),
+                      flush=True)
+                continue
             word = "KILLED  " if outcome.killed else "SURVIVED"
             print(f"{word} {outcome.seconds:6.1f} s  {outcome.mutant.label}"
                   + ("" if outcome.killed else f"\n         {outcome.how}"), flush=True)
     wall = time.monotonic() - started
+    if args.baseline:
+        passing = sum(o.how.startswith("passed") for o in outcomes)
+        print(f"baseline: {passing} of {len(outcomes)} proofs pass unchanged, in {wall:.0f} s")
+        return 0 if passing == len(outcomes) else 1
     killed = sum(o.killed for o in outcomes)
     print(f"{len({m.claim for m in chosen})} claims, {len(chosen)} mutations: {killed} of "
           f"{len(chosen)} killed, in {wall:.0f} s ({args.jobs} at a time)")

@@ -136,17 +136,27 @@ def test_the_pages_commands_run_as_written(own_stack, design_env, design, design
 
 
 def test_a_task_published_after_the_commit_finds_the_row_however_slow_the_commit(
-        design, design_worker, own_stack, monkeypatch):
-    """place_order with its COMMIT held until the worker has taken and run every message on
-    the broker: a task published before the commit would run first and find no row."""
-    broker = own_stack.redis.client(0)
+        design, design_worker, monkeypatch):
+    """place_order with its COMMIT held until every task published so far has run: a task
+    published before the commit would run first and find no row."""
+    from celery.signals import after_task_publish
+
+    published: list[str] = []
+
+    def note(headers=None, **_):
+        published.append(headers["id"])
 
     class HeldCommit(psycopg.Connection):
         def commit(self):
-            wait_until(lambda: broker.llen("design") == 0 and broker.hlen("unacked") == 0, 15,
-                       "no message of ours queued or running before the commit")
+            wait_until(lambda: all(design.app.AsyncResult(i).ready() for i in published), 15,
+                       "every task published before the commit to have run")
             super().commit()
 
     monkeypatch.setattr(design, "connect", lambda: HeldCommit.connect(design.DSN))
-    order_id, result = design.place_order("held@example.com")
+    after_task_publish.connect(note, weak=False)
+    try:
+        order_id, result = design.place_order("held@example.com")
+    finally:
+        after_task_publish.disconnect(note)
+    assert published == [result.id]
     assert result.get(timeout=15) == "confirmation to held@example.com"

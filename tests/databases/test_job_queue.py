@@ -273,31 +273,30 @@ def test_a_deadlock_victim_retried_by_run_in_transaction_completes(engine):
 
 def interleaved(engine, move) -> list[Exception]:
     """`move(conn, source, target, 10)` from 1 to 2 and from 2 to 1 at once, each on its own
-    connection, with every statement after a transfer's first held back until the other
-    transfer's first has returned or waits for a lock: the interleaving in which two
-    transfers that lock their rows one by one deadlock. Returns what the two raised."""
+    connection, in lockstep: a transfer's statement number k waits until the other transfer
+    has run its statement k - 1, waits for a lock, or has ended. That is the interleaving in
+    which two transfers that lock their rows one by one deadlock. Returns what they raised."""
     from sqlalchemy import event
 
     raised: list[Exception] = []
     with engine.connect() as a, engine.connect() as b:
         pids = {a: backend_pid(a), b: backend_pid(b)}
-        first_done = {a: threading.Event(), b: threading.Event()}
-        statements = Counter()
+        started, ran, ended = Counter(), Counter(), {a: False, b: False}
 
         def hold(conn, *_):
-            statements[conn] += 1
-            other = b if conn is a else a
-            if statements[conn] > 1:  # the first ran: wait for the other's first
-                wait_until(lambda: first_done[other].is_set()
+            started[conn] += 1
+            other, k = (b if conn is a else a), started[conn]
+            if k > 1:
+                wait_until(lambda: ran[other] >= k - 1 or ended[other]
                            or waits_on_a_lock(engine, pids[other]), 10,
-                           "the other transfer's first statement")
+                           f"the other transfer's statement {k - 1}")
 
-        def ran(conn, *_):
-            first_done[conn].set()
+        def done(conn, *_):
+            ran[conn] += 1
 
         def run(conn, source, target):
             event.listen(conn, "before_cursor_execute", hold)
-            event.listen(conn, "after_cursor_execute", ran)
+            event.listen(conn, "after_cursor_execute", done)
             try:
                 move(conn, source, target, 10)
                 conn.commit()
@@ -305,7 +304,7 @@ def interleaved(engine, move) -> list[Exception]:
                 raised.append(error.orig)
                 conn.rollback()
             finally:
-                first_done[conn].set()  # an aborted transfer holds nobody back
+                ended[conn] = True
 
         other = threading.Thread(target=run, args=(b, 2, 1))
         other.start()
