@@ -94,3 +94,8 @@ def test_the_include_reports_claims_kills_and_time():
     assert "| **survived** (passed: the mutant survived) |" in text
     assert mutants.masked(text) == mutants.masked(text.replace("95 s", "311 s"))
     assert mutants.masked(text) != mutants.masked(text.replace("1 of 2", "2 of 2"))
+
+
+def test_ci_runs_the_check_after_the_suite():
+    ci = (mutants.ROOT / ".ci" / "run").read_text().splitlines()
+    assert ci.index("time make mutants") > ci.index("time make test")
