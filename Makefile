@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick includes lint bench lock upgrade system-deps source-pages clean
+.PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps source-pages clean
 
 # Exactly the locked versions; the project itself is not installed (nothing to import).
 $(STAMP): $(LOCK)
@@ -56,6 +56,10 @@ quick: system-deps lint  ## the edit loop: lint, then every test not marked slow
 
 includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
 	UPDATE_INCLUDES=1 $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
+	UPDATE_INCLUDES=1 $(BIN)/python tools/mutants.py
+
+mutants: $(STAMP) system-deps  ## break each central claim (tests/mutants.toml) in a copy; its proof must fail
+	$(BIN)/python tools/mutants.py $(MUTANTS_ARGS)
 
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py

@@ -118,8 +118,15 @@ def get_task_status(task_id: UUID) -> TaskStatus:
 
 
 # --8<-- [start:process_image]
+# A name inside the media folder, as the schema states it: portable characters in segments
+# separated by "/", none starting with a dot (so no "..", no hidden files, nothing absolute).
+# safe_path still checks where a name lands: a symlink can lead out.
+NAME_PATTERN = r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$"
+
+
 class ImageIn(Strict):
-    name: str = Field(min_length=1, max_length=255, examples=["sample.jpg"])
+    name: str = Field(min_length=1, max_length=255, pattern=NAME_PATTERN,
+                      examples=["sample.jpg"])
     width: int = Field(800, ge=16, le=4096)
 
 

@@ -30,7 +30,7 @@ from PIL import Image
 from support.blackhole import BlackHole
 from support.celery_procs import EXAMPLES
 from support.proofs import together
-from support.redis_server import RedisServer
+from support.stack import Stack
 from support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -118,10 +118,9 @@ def test_every_endpoint_has_a_sample_request(endpoint):
 class Services:
     """The broker's Redis and the result backend's Redis, each on a port a fault can take."""
 
-    def __init__(self, workdir: Path):
-        self.redis = {which: RedisServer(workdir / which) for which in ("broker", "backend")}
+    def __init__(self, stack: Stack):
+        self.redis = {which: stack.redis_server(which) for which in ("broker", "backend")}
         self.holes: list[BlackHole] = []
-        together(*(r.start for r in self.redis.values()))
 
     def url(self, which: str, db: int) -> str:
         return self.redis[which].url(db)
@@ -144,14 +143,12 @@ class Services:
         return self.redis["broker"].client(0).llen(queue) if queue else 0
 
     def stop(self) -> None:
-        self.restore()
-        for redis in self.redis.values():
-            redis.stop()
+        self.restore()  # the stack stops the servers
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory):
-    services = Services(tmp_path_factory.mktemp("faults"))
+def services(own_stack):
+    services = Services(own_stack)
     yield services
     services.stop()
 

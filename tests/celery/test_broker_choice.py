@@ -1,11 +1,11 @@
 """examples/celery/broker_choice.py (and celery_app.py): the same tasks on Redis and on RabbitMQ.
 
-One private RabbitMQ node (support.rabbitmq, with a short consumer timeout, so started
-here rather than by Stack.rabbitmq()) and the module's own stack (own_stack). Each test runs
+The module's own stack (own_stack), with its private RabbitMQ node (Stack.rabbitmq, with a
+short consumer timeout). Each test runs
 once per broker, with the same example code, real workers and Redis as the result
 backend in both cases; only CELERY_BROKER_URL differs. What the tests observe is the page's
 matrix, docs/_includes/q34-matrix.md: the last test checks the committed file against this
-run (timings aside), and `UPDATE_Q34=1` rewrites it.
+run (timings aside), and `make includes` (UPDATE_INCLUDES=1) rewrites it.
 """
 
 import contextlib
@@ -27,9 +27,9 @@ from kombu.utils.collections import eqhash
 
 from support import docs_pages
 from support.celery_procs import Proc
+from support.includes import write_include
 from support.paths import EXAMPLES
 from support.proofs import never
-from support.rabbitmq import RabbitMQ
 from support.sandbox import Clock, NativeStack
 from support.stack import Stack, bind
 from support.waiting import wait_until
@@ -104,14 +104,12 @@ class Side:
 
 
 @pytest.fixture(scope="module")
-def rabbit():
-    """The node of support.rabbitmq, started here rather than through Stack.rabbitmq(): this
-    module's node runs with a 3 s consumer timeout, checked every 0.5 s."""
-    node = RabbitMQ(consumer_timeout_ms=CONSUMER_TIMEOUT_MS, tick_ms=TICK_MS).start()
+def rabbit(own_stack):
+    """The module stack's RabbitMQ node: a 3 s consumer timeout, checked every 0.5 s."""
+    node = own_stack.rabbitmq(consumer_timeout_ms=CONSUMER_TIMEOUT_MS, tick_ms=TICK_MS)
     print(f"private RabbitMQ node {node.name} accepted AMQP {node.started_in:.1f} s after start")
     NODE["started_in"] = node.started_in
-    yield node
-    node.stop()
+    return node
 
 
 @pytest.fixture(scope="module")
@@ -292,9 +290,8 @@ def test_the_pages_rabbitmq_commands_run_as_written(sides, rabbit):
             for i, line in enumerate(block):
                 command = line.replace(SHOWN_URL, rabbit.url() + "/")
                 if " worker " in command:
-                    log = side.workdir / f"page-{n}-{i}.log"
-                    proc = Proc(["bash", "-c", command], env, log)
-                    running.append(proc.start().ready(r"ready\."))
+                    proc = side.stack.line(command, f"page-{n}-{i}.log", env)
+                    running.append(proc.ready(r"ready\."))
                 else:
                     out = subprocess.run(["bash", "-c", command], cwd=EXAMPLES, env=env,
                                          capture_output=True, text=True, timeout=60)
@@ -486,10 +483,8 @@ def masked(text: str) -> str:
 
 def test_the_page_shows_what_these_tests_saw():
     """Runs last: the committed includes say what this run saw, timings aside.
-    `UPDATE_Q34=1` writes this run's figures into them."""
+    `make includes` (UPDATE_INCLUDES=1) writes this run's figures into them instead."""
     if not (all(set(BROKERS) <= set(OBSERVED.get(row, ())) for row in ROWS) and "version" in NODE):
         pytest.skip("needs the whole module: run tests/celery/test_broker_choice.py alone")
     for path, text in generated().items():
-        if os.environ.get("UPDATE_Q34"):
-            path.write_text(text)
-        assert masked(path.read_text()) == masked(text), f"{path.name}: UPDATE_Q34=1 regenerates it"
+        write_include(path.name, text, same=masked)

@@ -162,14 +162,13 @@ def ran(log: str) -> dict[str, int]:
 def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     """Try it on a stack of its own (the session's worker reads the same queues), then the
     sandbox's line against the compose file's worker, run natively (support.sandbox)."""
-    from support.celery_procs import Proc
     from support.sandbox import Clock, NativeStack
 
     [[worker_line], [demo_line], [sandbox_line]] = page_blocks(PAGE)
     own = make_stack()
     own.redis  # noqa: B018 (started: env() only names its port)
     env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    page_worker = Proc(["bash", "-c", worker_line], env, tmp_path / "page-worker.log").start()
+    page_worker = own.line(worker_line, "page-worker.log", env)
     try:
         page_worker.ready(r"ready\.")
         out = shell(demo_line, env)

@@ -58,3 +58,18 @@ def test_redelivered_charge_is_a_no_op(make_stack):
     assert ledger.lrange("ledger:2", 0, -1) == [b"500", b"500"]  # without the key: twice
     for result in (keyed, naive):
         assert worker.log.count(f"[{result.id}] received") == 2  # delivered again
+
+
+@pytest.mark.slow
+def test_the_same_order_resent_under_a_new_task_id_is_charged_once(make_stack):
+    """A client's resend: the same order in two messages, two task ids, run by a real worker.
+    The key is the order, so the second run is skipped; a key on the task id would not be."""
+    stack = make_stack()
+    stack.worker("idempotency", "--pool=solo")
+    client, ledger = stack.client(), stack.redis.client(1)
+    first = client.send_task("idempotency.charge", [7, 900])
+    assert first.get(timeout=15) == "charged"
+    resent = client.send_task("idempotency.charge", [7, 900])
+    assert resent.id != first.id
+    assert resent.get(timeout=15) == "already charged: skipped"
+    assert ledger.lrange("ledger:7", 0, -1) == [b"900"]

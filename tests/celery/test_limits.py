@@ -147,7 +147,6 @@ def check_limits(worker, client, soft_id: str, hard_id: str) -> None:
 def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     """Try it on a stack of its own (the module's worker reads the same `limits` queue), then
     the sandbox's lines in the compose file's worker environment (support.sandbox)."""
-    from support.celery_procs import Proc
     from support.sandbox import Clock, NativeStack
     from support.stack import pinned_client
 
@@ -157,7 +156,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     own.redis  # noqa: B018 (started: env() only names its port)
     client = own.client()
     env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    worker = Proc(["bash", "-c", worker_line], env, tmp_path / "page-worker.log").start()
+    worker = own.line(worker_line, "page-worker.log", env)
     try:
         worker.ready(r"ready\.")
         soft_id, hard_id, batch = (shell(line, env).strip() for line in calls)
@@ -177,8 +176,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     sandbox_client = pinned_client(sandbox_env["CELERY_BROKER_URL"],
                                    sandbox_env["CELERY_RESULT_BACKEND"], "sandbox-client")
     assert sandbox_worker.startswith(EXEC)
-    worker = Proc(["bash", "-c", sandbox_worker.removeprefix(EXEC)], sandbox_env,
-                  tmp_path / "sandbox-worker.log").start()
+    worker = own.line(sandbox_worker.removeprefix(EXEC), "sandbox-worker.log", sandbox_env)
     try:
         worker.ready(r"ready\.")
         assert all(line.startswith(EXEC) for line in sandbox_calls)

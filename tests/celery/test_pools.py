@@ -133,7 +133,6 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     """Each worker of Try it in turn, with the three calls sent to it, on a stack of its own
     (the module's workers don't read `pools`, but `inspect` would hear them); then the
     sandbox's line against the compose file's worker, run natively (support.sandbox)."""
-    from support.celery_procs import Proc
     from support.sandbox import Clock, NativeStack
 
     [worker_lines, call_lines, [sandbox_line]] = page_blocks(PAGE)
@@ -144,7 +143,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     pids = {}
     for n, worker_line in enumerate(worker_lines):
-        proc = Proc(["bash", "-c", worker_line], env, tmp_path / f"page-worker-{n}.log").start()
+        proc = own.line(worker_line, f"page-worker-{n}.log", env)
         try:
             proc.ready(r"ready\.")
             ids = [shell(line, env).stdout.strip() for line in call_lines]

@@ -11,9 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from support.paths import DOCS, EXAMPLES
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -78,9 +80,25 @@ def test_the_outbox_commits_the_message_with_the_order(design, design_worker):
 
 
 def test_a_rolled_back_order_leaves_no_message(design, design_worker):
-    with pytest.raises(RuntimeError), design.connect() as conn:
-        conn.execute("INSERT INTO outbox (task, args) VALUES ('x', '[]')")
-        raise RuntimeError("the request failed after writing")
+    """place_order_with_outbox whose second write fails (a trigger refuses the message for
+    this one address): the order it wrote first is rolled back with it, and nothing is sent."""
+    with design.connect() as conn:
+        conn.execute("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+                     "$$ BEGIN IF (SELECT email FROM orders WHERE id = (NEW.args->>0)::int) "
+                     "= 'rolled-back@example.com' THEN RAISE 'the request failed after "
+                     "writing'; END IF; RETURN NEW; END $$")
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON outbox "
+                     "FOR EACH ROW EXECUTE FUNCTION refuse()")
+    try:
+        with pytest.raises(psycopg.errors.RaiseException, match="failed after writing"):
+            design.place_order_with_outbox("rolled-back@example.com")
+    finally:
+        with design.connect() as conn:
+            conn.execute("DROP TRIGGER refuse ON outbox")
+    with design.connect() as conn:
+        orders = conn.execute("SELECT count(*) FROM orders "
+                              "WHERE email = 'rolled-back@example.com'").fetchone()[0]
+    assert orders == 0  # the order went with the message
     assert design.relay_outbox.delay().get(timeout=15) == []
 
 
@@ -115,3 +133,30 @@ def test_the_pages_commands_run_as_written(own_stack, design_env, design, design
     assert [o.returncode for o in outputs] == [0, 0, 0], [o.stderr[-500:] for o in outputs]
     assert outputs[1].stdout == "confirmation to ada@example.com\n"
     assert re.fullmatch(r"order \d+ not found\n", outputs[2].stdout)
+
+
+def test_a_task_published_after_the_commit_finds_the_row_however_slow_the_commit(
+        design, design_worker, monkeypatch):
+    """place_order with its COMMIT held until every task published so far has run: a task
+    published before the commit would run first and find no row."""
+    from celery.signals import after_task_publish
+
+    published: list[str] = []
+
+    def note(headers=None, **_):
+        published.append(headers["id"])
+
+    class HeldCommit(psycopg.Connection):
+        def commit(self):
+            wait_until(lambda: all(design.app.AsyncResult(i).ready() for i in published), 15,
+                       "every task published before the commit to have run")
+            super().commit()
+
+    monkeypatch.setattr(design, "connect", lambda: HeldCommit.connect(design.DSN))
+    after_task_publish.connect(note, weak=False)
+    try:
+        order_id, result = design.place_order("held@example.com")
+    finally:
+        after_task_publish.disconnect(note)
+    assert published == [result.id]
+    assert result.get(timeout=15) == "confirmation to held@example.com"

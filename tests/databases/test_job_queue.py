@@ -379,3 +379,67 @@ def test_a_listening_worker_wakes_when_a_job_is_committed(engine, database_url):
     OBSERVED["notify"] = (f"`NOTIFY` inside the producer's transaction: nothing reached the "
                           f"listener before the commit, or after a rollback; after the commit "
                           f"it woke in {woke * 1000:.1f} ms")
+
+
+def interleaved(engine, move) -> list[Exception]:
+    """`move(conn, source, target, 10)` from 1 to 2 and from 2 to 1 at once, each on its own
+    connection, in lockstep: a transfer's statement number k waits until the other transfer
+    has run its statement k - 1, waits for a lock, or has ended. That is the interleaving in
+    which two transfers that lock their rows one by one deadlock. Returns what they raised."""
+    from sqlalchemy import event
+
+    raised: list[Exception] = []
+    with engine.connect() as a, engine.connect() as b:
+        pids = {a: backend_pid(a), b: backend_pid(b)}
+        started, ran, ended = Counter(), Counter(), {a: False, b: False}
+
+        def hold(conn, *_):
+            started[conn] += 1
+            other, k = (b if conn is a else a), started[conn]
+            if k > 1:
+                wait_until(lambda: ran[other] >= k - 1 or ended[other]
+                           or waits_on_a_lock(engine, pids[other]), 10,
+                           f"the other transfer's statement {k - 1}")
+
+        def done(conn, *_):
+            ran[conn] += 1
+
+        def run(conn, source, target):
+            event.listen(conn, "before_cursor_execute", hold)
+            event.listen(conn, "after_cursor_execute", done)
+            try:
+                move(conn, source, target, 10)
+                conn.commit()
+            except exc.OperationalError as error:
+                raised.append(error.orig)
+                conn.rollback()
+            finally:
+                ended[conn] = True
+
+        other = threading.Thread(target=run, args=(b, 2, 1))
+        other.start()
+        run(a, 1, 2)
+        other.join(30)
+        assert not other.is_alive()
+    return raised
+
+
+def test_the_examples_ordered_transfer_never_deadlocks_whatever_the_interleaving(engine):
+    """The example's own transfer_ordered, forced into the interleaving that makes its own
+    transfer() deadlock (shown first, under the same forcing)."""
+    job_queue.reset(engine)
+    raised = interleaved(engine, job_queue.transfer)
+    assert [type(e) for e in raised] == [errors.DeadlockDetected]
+    job_queue.reset(engine)
+    assert interleaved(engine, job_queue.transfer_ordered) == []
+    assert balances(engine) == {1: 100, 2: 100}  # +10 and -10 both applied
+
+
+def test_a_consumer_never_waits_for_a_job_another_holds(engine):
+    """claim_next on two open transactions: the second takes the next job at once. Its
+    lock_timeout turns a wait, were there one, into an error instead of a hang."""
+    job_queue.reset(engine, jobs_count=5)
+    with engine.begin() as a, engine.begin() as b:
+        b.execute(text("SET LOCAL lock_timeout = '1s'"))
+        assert job_queue.claim_next(a, "a") == 1
+        assert job_queue.claim_next(b, "b") == 2

@@ -315,3 +315,23 @@ def test_main_migrates_to_head(config, engine, capsys):
     zero_downtime.main()
     assert capsys.readouterr().out == "migrated to 0003\n"
     assert columns(engine)["email"] is False
+
+
+@pytest.mark.parametrize("target, before", [("0002", "0001"), ("0003", "0002")])
+def test_each_revision_gives_up_on_a_held_lock_instead_of_queueing(config, engine, target,
+                                                                   before):
+    """The revision itself, run while a transaction that read the table stays open: its own
+    `SET lock_timeout` makes its ALTER give up within seconds, and nothing is applied."""
+    at(config, engine, before, rows=10)
+    with engine.connect() as long_reader:
+        long_reader.execute(text("SELECT count(*) FROM customers"))  # stays open
+        upgrade, raised = in_thread(lambda: command.upgrade(config, target))
+        upgrade.join(20)  # a bound: the revisions' lock_timeout is 2 s
+        queued = upgrade.is_alive()
+        long_reader.rollback()
+        upgrade.join(20)
+    assert not queued, f"revision {target} queued behind the open transaction"
+    [error] = raised
+    assert isinstance(error, exc.OperationalError), error
+    assert isinstance(error.orig, errors.LockNotAvailable)
+    assert revision(engine) == before

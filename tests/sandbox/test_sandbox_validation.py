@@ -14,6 +14,7 @@ import fnmatch
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -132,13 +133,13 @@ def test_hadolint_rejects_a_shell_form_command_and_root(tmp_path):
 
 
 # -- Redis's flags, on a real redis-server -----------------------------------------------------
-def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
+def test_redis_command_turns_on_aof_everysec_and_noeviction(make_stack, tmp_path):
     """The compose command, plus what the container gives it for free: a port and a folder."""
     service = resolved()["services"]["redis"]
     port = free_port()
     argv = [*service["command"], "--port", str(port), "--bind", "127.0.0.1", "--dir",
             str(tmp_path)]
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = make_stack().line(shlex.join(argv), "compose-redis.log")
     try:
         # The healthcheck, with the port a container would not need.
         cli, *args = healthcheck_argv(service["healthcheck"]["test"])
@@ -155,8 +156,7 @@ def test_redis_command_turns_on_aof_everysec_and_noeviction(tmp_path):
         run(["redis-cli", "-p", str(port), "SET", "k", "v"])
         wait_until(lambda: list(tmp_path.glob("appendonlydir/*.incr.aof")), 5, "an AOF file")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        proc.stop()
 
 
 # -- what the image build reads ----------------------------------------------------------------

@@ -1,23 +1,40 @@
 """Figures a page quotes, written by the test that observed them.
 
 A page never types a plan, a count or a timing: it includes a fragment of docs/_includes/
-that a test writes from what it saw. The tests assert their outcomes on every run; they
-rewrite the fragments only when UPDATE_INCLUDES is set (`make includes`), so a page quotes
-one whole run, and a test run leaves the work tree as it found it.
+that a test writes from what it saw. One switch, UPDATE_INCLUDES (`make includes`), and two
+separate steps:
+- with it set, a test writes the fragment from this run and still asserts what it observed;
+- without it, nothing is written, and a fragment whose shape is stable (`same=`) is compared
+  with the committed one, so a page can't drift from what the tests see.
+A test run therefore leaves the work tree as it found it, and regenerating can't turn a
+comparison into one that passes by construction (it never compares a file with itself).
 """
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 INCLUDES = Path(__file__).resolve().parents[2] / "docs" / "_includes"
 
 
-def write_include(name: str, text: str) -> Path:
-    """docs/_includes/<name>, rewritten under UPDATE_INCLUDES (and only if it changed)."""
+def updating() -> bool:
+    """True in the regeneration step (`make includes`)."""
+    return bool(os.environ.get("UPDATE_INCLUDES"))
+
+
+def write_include(name: str, text: str, same: Callable[[str], object] | None = None) -> Path:
+    """docs/_includes/<name>: rewritten under UPDATE_INCLUDES (only if it changed); otherwise,
+    with `same` given, the committed file must agree with `text` once both go through `same`
+    (for instance with the timings masked)."""
     path = INCLUDES / name
     text = text.rstrip("\n") + "\n"
-    if os.environ.get("UPDATE_INCLUDES") and (not path.exists() or path.read_text() != text):
-        path.write_text(text)
+    if updating():
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    elif same is not None:
+        assert path.exists(), f"{name} is missing: `make includes` writes it"
+        assert same(path.read_text()) == same(text), (
+            f"{name} no longer says what this run saw: `make includes` rewrites it")
     return path
 
 

@@ -7,9 +7,11 @@
     stack.beat("periodic")                   # `celery -A periodic beat -s <tmp>`, started
     stack.uvicorn("api:app")                 # a Proc with .url and .port, ready
     stack.celery("inspect", "stats")         # a `celery` command run to its end
+    stack.line("celery -A canvas worker", "w.log")  # a page's line, run by bash as written
     stack.client()                           # a Celery producer bound to this stack's Redis
     stack.bind(app)                          # an example's app, bound to it for good
-    stack.postgres(), stack.rabbitmq()       # private servers of the sections to come
+    stack.postgres(), stack.rabbitmq(**opts) # further private servers, on first use
+    stack.redis_server("backend")            # a further Redis of its own, for fault demos
     stack.close()                            # every process it started is reaped
 
 Programs run from the Celery section's app root through support.launch, which takes the
@@ -118,20 +120,27 @@ class Stack:
         return self._smtp
 
     def postgres(self):
-        """A private PostgreSQL for this stack, started on first use, stopped by close().
-
-        The extension point for the sections to come: support/postgres.py provides the
-        server (its start(), url() and stop()), and a RabbitMQ node plugs in the same way.
-        """
+        """A private PostgreSQL for this stack (support/postgres.py), started on first use,
+        stopped by close()."""
         from . import postgres
 
         return self._service("postgres", lambda: postgres.PostgresServer().start())
 
-    def rabbitmq(self):
-        """A private RabbitMQ node (support/rabbitmq.py), as `postgres()` is for PostgreSQL."""
+    def rabbitmq(self, **options):
+        """A private RabbitMQ node (support/rabbitmq.py), as `postgres()` is for PostgreSQL.
+        `options` are the node's (consumer_timeout_ms, tick_ms); the first call starts it."""
         from . import rabbitmq
 
-        return self._service("rabbitmq", lambda: rabbitmq.RabbitMQ().start())
+        node = self._service("rabbitmq", lambda: rabbitmq.RabbitMQ(**options).start())
+        asked = {key: getattr(node, key) for key in options}
+        assert asked == options, f"this stack's RabbitMQ runs with {asked}, not {options}"
+        return node
+
+    def redis_server(self, name: str) -> RedisServer:
+        """A further private Redis named `name` (beside `redis`), started on first use and
+        stopped by close(): for a demo that takes one server down and not another."""
+        return self._service(f"redis-{name}",
+                             lambda: RedisServer(self.workdir / f"redis-{name}").start())
 
     def _service(self, name: str, start):
         with self._lock:
@@ -229,6 +238,21 @@ class Stack:
                           f"uvicorn-{port}.log", settings, env, traced)
         proc.port, proc.url = port, f"http://127.0.0.1:{port}"
         return proc.ready(r"Application startup complete")
+
+    def line(self, line: str, log: str, env: dict | None = None, cwd: Path = EXAMPLES) -> Proc:
+        """A long-running command line of a page (a worker, Beat), run by bash as written,
+        from the app root (or `cwd`), in a reader's shell: this stack's environment (or
+        `env`) with the virtualenv's programs first on PATH. Started; close() reaps it."""
+        env = dict(env if env is not None else self.env())
+        venv_bin = str(Path(sys.executable).parent)
+        path = env.get("PATH", os.environ.get("PATH", ""))
+        if path.split(os.pathsep)[0] != venv_bin:
+            env["PATH"] = os.pathsep.join([venv_bin, path])
+        with self._lock:
+            log_path = self.workdir / "logs" / f"{len(self.procs)}-{log}"
+            proc = Proc(["bash", "-c", line], env, log_path, cwd=cwd)
+            self.procs.append(proc)
+        return proc.start()
 
     def celery(self, *args: str, timeout: float = 90) -> str:
         """Run `celery <args>` to its end and return its output; fails unless it exits 0."""

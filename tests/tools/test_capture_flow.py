@@ -3,18 +3,18 @@
 A private Redis, a real prefork worker started as the sandbox starts it, and the
 script run as a reader runs it (`python capture_flow.py`). The fresh capture must
 show the message, the fetch and the result as Q28 describes them, and have the same
-shape as the committed docs/_includes/q28-capture.md. Regenerate that file with
-`UPDATE_CAPTURE=1 .venv/bin/pytest tests/tools/test_capture_flow.py`.
+shape as the committed docs/_includes/q28-capture.md, which `make includes`
+(UPDATE_INCLUDES=1) rewrites from the fresh capture.
 """
 
 import json
-import os
 import re
 import subprocess
 import sys
 
 import pytest
 
+from support.includes import write_include
 from support.once_per_run import once_per_run
 from support.paths import EXAMPLES, ROOT
 from support.stack import Stack
@@ -39,10 +39,7 @@ def regenerate(tmp) -> str:
                                 env=stack.env(), timeout=60, capture_output=True, text=True)
         assert script.returncode == 0, script.stderr + worker.log
         assert [m["To"] for m in stack.smtp.messages] == ["user@example.com"]  # it really ran
-        text = out.read_text()
-        if os.environ.get("UPDATE_CAPTURE"):
-            PAGE.write_text(text)
-        return text
+        return out.read_text()
     finally:
         stack.close()
 
@@ -160,7 +157,7 @@ def test_result_is_setex_with_result_expires_plus_publish(run):
 
 
 def test_page_capture_has_the_shape_of_a_fresh_run(capture):
-    assert shape(PAGE.read_text()) == shape(capture)
+    write_include(PAGE.name, capture, same=shape)
 
 
 def test_wait_for_gives_up_and_says_what_it_waited_for():
