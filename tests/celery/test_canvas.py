@@ -108,9 +108,12 @@ def test_a_failing_member_means_the_callback_never_runs_the_errback_does(canvas,
     assert isinstance(result.result, ChordError)
     assert re.fullmatch(r"Dependency \S+ raised ValueError\('cannot process -1'\)",
                         str(result.result))
-    # The errback was queued with the callback's id and ran on the worker.
-    match = worker.wait_for_log(rf"canvas step failed: {result.id}", 15)
-    assert match
+    # The one-parameter errback was queued with the callback's id, not the member's...
+    worker.wait_for_log(rf"canvas step failed: {result.id}\n", 15)
+    # ...the three-parameter one got the ChordError, which names the member that failed.
+    failed_member = result.parent.results[1].id
+    worker.wait_for_log(rf"chord {result.id} failed: Dependency {failed_member} raised "
+                        r"ValueError\('cannot process -1'\)", 15)
     assert "canvas.total" not in _succeeded_tasks(worker.log, result.id)
 
 

@@ -51,6 +51,12 @@ def test_the_hard_limit_kills_the_child_process(limits, first, own_stack):
     assert result.state == "FAILURE"
     first.wait_for_log(rf"Hard time limit \(1s?\) exceeded for limits\.stuck\[{result.id}\]", 10)
     first.wait_for_log(r"exited with 'signal 9 \(SIGKILL\)'", 10)
+    # SIGTERM came first: it raised SystemExit in the task, so its finally started; the
+    # SIGKILL 0.1 s later cut the cleanup off before its end.
+    log = first.log
+    assert log.count("stuck: cleanup started") == 1
+    assert log.index("Hard time limit") < log.index("stuck: cleanup started")
+    assert "stuck: cleanup finished" not in log
     # The pool replaces the killed child with a new process.
     after = wait_until(lambda: (c := first.children()) and c != before and c, 15, "a new child")
     assert len(after) == 1 and after != before
