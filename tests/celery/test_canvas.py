@@ -196,3 +196,16 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
             "add": 7, "slow_square": 8, "total": 1}, 15, "the sandbox worker running the demo")
     finally:
         native.stop()
+
+
+def test_on_redis_a_chord_still_joins_members_that_ignore_their_results(canvas, worker, stack):
+    """Celery's docs say chord members must keep their results. The Redis backend joins them
+    through the chord's own keys, so here the callback still gets every result; the
+    members' own results are nowhere."""
+    from celery import chord
+
+    header = [canvas.add.s(i, 0).set(ignore_result=True) for i in range(3)]
+    result = chord(header)(canvas.total.s())
+    assert result.get(timeout=15) == 0 + 1 + 2
+    backend = stack.redis.client(1)
+    assert [backend.exists(f"celery-task-meta-{m.id}") for m in result.parent.results] == [0] * 3
