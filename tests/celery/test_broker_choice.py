@@ -392,6 +392,28 @@ def test_what_a_broker_restart_keeps(broker, stop, sides, rabbit, make_stack):
                                        f"{int(transient in kept)} of 1 transient")
 
 
+# -- moving queued messages from one broker to the other -----------------------------------------
+
+def test_celery_migrate_moves_queued_messages_between_brokers(rabbit, make_stack):
+    """`celery migrate <from> <to>`: queued tasks move from a Redis to RabbitMQ, in the
+    same queue, ids kept; acked at the source, so Redis is left empty."""
+    import broker_choice
+
+    redis = make_stack().redis
+    with broker_choice.app.connection_for_write(redis.url(0)) as conn:
+        ids = [broker_choice.report.apply_async((f"m{i}",), queue="moving", connection=conn,
+                                                ignore_result=True).id for i in range(3)]
+    assert redis.client(0).llen("moving") == 3
+    out = subprocess.run(
+        [sys.executable, "-m", "celery", "migrate", redis.url(0), rabbit.url(), "-Q", "moving",
+         "--ack-messages", "-t", "2"],
+        cwd=EXAMPLES, capture_output=True, text=True, timeout=90)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.count("Migrating task") == 3
+    assert redis.client(0).llen("moving") == 0
+    assert take_ids(rabbit.url(), "moving") == ids
+
+
 # -- rpc://: results for the sender only -------------------------------------------------------
 
 def test_rpc_results_reach_only_the_client_that_sent_the_task(sides, rabbit):
