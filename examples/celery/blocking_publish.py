@@ -5,7 +5,8 @@ loop itself, so while it waits for Redis nothing else is served. With kombu's
 default `socket_timeout=None`, a broker that accepts connections but never
 answers (a half-open connection, a stuck failover) makes it wait forever.
 The fix is a plain `def` endpoint, which FastAPI runs in its threadpool, plus
-socket timeouts (celeryconfig.py) and a 503 (broker_errors.py).
+socket timeouts (celeryconfig.py) and a 503 (broker_errors.py): the threadpool
+has 40 threads for the whole app, and without timeouts, 40 stuck calls hold them all.
 Shown on docs/celery/pitfalls.md.
 
     uvicorn blocking_publish:app
@@ -57,3 +58,18 @@ def sync_delay() -> dict:
     # bound the wait, and publish() turns the failure into a 503.
     return {"task_id": publish(ping.delay).id}
 # --8<-- [end:fixed]
+
+
+# --8<-- [start:threadpool]
+@app.post("/sync-delay-no-timeouts", status_code=202)
+def sync_delay_no_timeouts() -> dict:
+    # Off the event loop, but with Celery's defaults: each call stuck on a silent Redis
+    # holds one of the threadpool's 40 threads, and once all 40 are held, every `def`
+    # endpoint of the app waits for one, /health included.
+    return {"task_id": naive_ping.delay().id}
+
+
+@app.get("/health")
+def health() -> dict:
+    return {"status": "ok"}
+# --8<-- [end:threadpool]

@@ -46,9 +46,17 @@ def ping() -> str:
 # --8<-- [start:errback]
 @app.task
 def report_failure(task_id: str) -> str:
-    # An errback with one parameter is queued with the id of the task that failed.
+    # One parameter: queued as a task of its own, with the id of the task it was attached
+    # to. On a chord's callback, that is the callback's id, not the member that failed.
     log.error("canvas step failed: %s", task_id)
     return task_id
+
+
+@app.task
+def report_chord_error(request, exc, traceback) -> None:
+    # Three parameters: called in the worker that saw the failure, with the exception. A
+    # chord's is a ChordError that names the member that failed and its error.
+    log.error("chord %s failed: %s", request.id, exc)
 # --8<-- [end:errback]
 
 
@@ -84,9 +92,12 @@ def partial_and_immutable() -> tuple[int, int]:
 
 # --8<-- [start:on_error]
 def chord_with_error_callback(members: list[int]):
-    # One failing member: the callback never runs, and the errback on it is queued instead.
+    # One failing member: the callback never runs, and its error callbacks do instead.
     header = [fail.s(m) if m < 0 else add.s(m, 0) for m in members]
-    return chord(header)(total.s().on_error(report_failure.s()))
+    callback = total.s()
+    callback.on_error(report_failure.s())  # gets the callback's id
+    callback.on_error(report_chord_error.s())  # gets the ChordError
+    return chord(header)(callback)
 # --8<-- [end:on_error]
 
 

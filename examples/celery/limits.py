@@ -43,10 +43,15 @@ def export_report(seconds: float) -> str:
 # --8<-- [start:hard]
 @app.task(time_limit=1)
 def stuck(seconds: float) -> str:
-    # No soft limit: at 1 s the worker kills the child process outright. No except,
-    # no finally, no cleanup: the process is gone.
-    time.sleep(seconds)
-    return "finished"
+    try:
+        time.sleep(seconds)  # stands for work stuck where no exception reaches it
+        return "finished"
+    finally:
+        # At the hard limit the child gets SIGTERM, which raises SystemExit here, and SIGKILL
+        # 0.1 s later. This block may start, but nothing in it is sure to finish.
+        log.warning("stuck: cleanup started")
+        time.sleep(0.5)  # stands for a cleanup that takes time: a rollback, a network call
+        log.warning("stuck: cleanup finished")
 # --8<-- [end:hard]
 
 

@@ -3,9 +3,10 @@
 Shown on docs/celery/q26-what-is-celery.md.
 
 For a failed task, `task.result` is the exception object. FastAPI's encoder
-turns an exception into `{}`, so the client gets `200 {"status": "FAILURE",
-"result": {}}` and never learns what went wrong. Declare the return type as
-`dict` and the same request becomes a 500 instead (pydantic: "Unable to
+falls back to the exception's attributes (`vars(exc)`): `{}` for most errors, so
+the client gets `200 {"status": "FAILURE", "result": {}}`, and for an
+SMTPDataError `{"smtp_code": 451, "smtp_error": "…"}`, never the error's type.
+Declare the return type as `dict` and the same request becomes a 500 instead (pydantic: "Unable to
 serialize unknown type: <class 'FileNotFoundError'>"). It also reads the
 backend twice (`state`, then `ready()`), and the two reads can disagree.
 tests/celery/test_mistake_failure_result.py shows both answers against a real worker.

@@ -3,9 +3,11 @@
 Shown on docs/celery/q27-celery-vs-backgroundtasks.md.
 
 The usual version shows the BackgroundTasks signup and the Celery signup one
-after the other, both as `@app.post("/signup")` on the same app. FastAPI does
-not complain: it keeps both routes, and the first one registered answers every
-request. The Celery version is never reached, and nothing says so.
+after the other, both as `@app.post("/signup")` on the same app. FastAPI keeps
+both routes, and the first one registered answers every request: the Celery
+version is never reached. The only sign is a warning, "Duplicate Operation ID",
+when the OpenAPI document is first built (at the first request for /docs or
+/openapi.json); the app starts and serves without a word.
 tests/celery/test_mistake_two_signups.py shows it.
 
 The fix is in api.py: each version is a router with its own prefix

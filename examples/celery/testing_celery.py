@@ -56,3 +56,11 @@ def sync_with_partner(self, failures: int) -> int:
         raise self.retry()
     return self.request.retries
 # --8<-- [end:app]
+
+
+# --8<-- [start:enqueue]
+def close_order(order_id: int) -> dict:
+    """The web side: it only enqueues. Its test mocks `.delay` and checks the call."""
+    result = render_invoice.delay(order_id)
+    return {"order": order_id, "invoice_task": result.id}
+# --8<-- [end:enqueue]

@@ -48,6 +48,8 @@ MISTAKES = {  # each one's own test shows how it fails
 MISTAKE_ROUTES = {
     ("blocking_publish:app", "POST", "/async-delay"):
         "`.delay()` on the event loop, without timeouts (tests/celery/test_blocking_publish.py)",
+    ("blocking_publish:app", "POST", "/sync-delay-no-timeouts"):
+        "`.delay()` in a thread, without timeouts (tests/celery/test_blocking_publish.py)",
 }
 PROBE = {"api:app": "/health", "load_tasks:api": "/health", "blocking_publish:app": "/fast"}
 
@@ -80,6 +82,7 @@ SAMPLES = {
     ("load_tasks:api", "POST", "/jobs"): Sample({"key": "matrix"}, 202, "celery"),
     ("load_tasks:api", "GET", "/health"): Sample(),
     ("blocking_publish:app", "GET", "/fast"): Sample(),
+    ("blocking_publish:app", "GET", "/health"): Sample(),
     ("blocking_publish:app", "POST", "/sync-delay"): Sample(success=202, queue="celery"),
 }
 

@@ -7,6 +7,7 @@ so nothing here can hang the suite.
 """
 
 import contextlib
+import os
 import threading
 import time
 
@@ -89,6 +90,56 @@ def test_async_delay_stalls_the_server_sync_delay_answers_503(make_stack):
               f"async-delay {stuck.response.status_code} after {stuck.elapsed:.2f} s")
         with httpx.Client(base_url=server.url) as fresh:
             assert timed_get(fresh, "/fast", 5)[0] == 200
+    finally:
+        clients.close()
+        hole.__exit__(None, None, None)
+
+
+THREADPOOL = 40  # anyio's default thread limiter: every `def` endpoint of an app shares it
+
+
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def test_forty_stuck_def_endpoints_hold_every_thread_and_health_waits(make_stack):
+    """`def` endpoints run in anyio's threadpool, 40 threads for the whole app: with 40 sends
+    stuck on a silent Redis (Celery's defaults), `/health`, a `def` too, gets no thread."""
+    import anyio
+    import anyio.to_thread
+
+    async def tokens() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    assert anyio.run(tokens) == THREADPOOL
+    hole = BlackHole().__enter__()
+    clients = contextlib.ExitStack()
+    try:
+        stack = make_stack(redis_port=hole.port)  # its Redis starts later, where the hole is
+        server = stack.uvicorn("blocking_publish:app")
+        limits = httpx.Limits(max_connections=THREADPOOL + 10)
+        client = clients.enter_context(httpx.Client(base_url=server.url, limits=limits))
+        assert timed_get(client, "/health", 5)[0] == 200  # one worker thread exists now
+        base = threads(server.proc.pid)
+        stuck = [Call(client, "POST", "/sync-delay-no-timeouts", timeout=50)
+                 for _ in range(THREADPOOL)]
+        for call in stuck:
+            call.start()
+        # uvicorn's process has grown to 40 worker threads, each held by a stuck send.
+        wait_until(lambda: threads(server.proc.pid) >= base + THREADPOOL - 1, 20,
+                   "40 threadpool threads")
+        outcome, elapsed = timed_get(client, "/health", 2)
+        assert outcome == "ReadTimeout"  # no thread left for it
+        assert timed_get(client, "/fast", 2)[0] == 200  # async def: on the event loop, served
+        assert all(call.is_alive() for call in stuck)
+
+        # Redis comes back on the same port: the sends end, and threads are free again.
+        hole.__exit__(None, None, None)
+        stack.redis  # noqa: B018 (started now, on the hole's port)
+        for call in stuck:
+            call.join(45)
+        assert [call.response.status_code for call in stuck] == [202] * THREADPOOL
+        assert timed_get(client, "/health", 5)[0] == 200
     finally:
         clients.close()
         hole.__exit__(None, None, None)

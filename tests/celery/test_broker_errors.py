@@ -11,6 +11,7 @@ import redis
 from broker_errors import publish, read_meta
 from celery import Celery
 from fastapi import HTTPException
+from kombu.exceptions import OperationalError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -51,6 +52,7 @@ def test_a_dead_broker_is_a_503(probe, stack):
     error, took = refused(app.send_task, "celery_app.cleanup_old_files")
     assert error.status_code == 503
     assert error.detail.startswith("task queue unavailable, try again later (Error 111 connecting")
+    assert isinstance(error.__cause__, OperationalError)  # kombu's, on the first try
     assert took < 5
 
 
@@ -60,6 +62,7 @@ def test_a_dead_result_backend_is_a_503(probe, stack):
     assert error.status_code == 503
     assert error.detail.startswith(
         "result backend unavailable, try again later (\nRetry limit exceeded")
+    assert type(error.__cause__) is RuntimeError  # the backend's subscribe, not kombu's error
     assert took < 5
 
 

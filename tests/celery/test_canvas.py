@@ -108,9 +108,12 @@ def test_a_failing_member_means_the_callback_never_runs_the_errback_does(canvas,
     assert isinstance(result.result, ChordError)
     assert re.fullmatch(r"Dependency \S+ raised ValueError\('cannot process -1'\)",
                         str(result.result))
-    # The errback was queued with the callback's id and ran on the worker.
-    match = worker.wait_for_log(rf"canvas step failed: {result.id}", 15)
-    assert match
+    # The one-parameter errback was queued with the callback's id, not the member's...
+    worker.wait_for_log(rf"canvas step failed: {result.id}\n", 15)
+    # ...the three-parameter one got the ChordError, which names the member that failed.
+    failed_member = result.parent.results[1].id
+    worker.wait_for_log(rf"chord {result.id} failed: Dependency {failed_member} raised "
+                        r"ValueError\('cannot process -1'\)", 15)
     assert "canvas.total" not in _succeeded_tasks(worker.log, result.id)
 
 
@@ -192,3 +195,16 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
             "add": 7, "slow_square": 8, "total": 1}, 15, "the sandbox worker running the demo")
     finally:
         native.stop()
+
+
+def test_on_redis_a_chord_still_joins_members_that_ignore_their_results(canvas, worker, stack):
+    """Celery's docs say chord members must keep their results. The Redis backend joins them
+    through the chord's own keys, so here the callback still gets every result; the
+    members' own results are nowhere."""
+    from celery import chord
+
+    header = [canvas.add.s(i, 0).set(ignore_result=True) for i in range(3)]
+    result = chord(header)(canvas.total.s())
+    assert result.get(timeout=15) == 0 + 1 + 2
+    backend = stack.redis.client(1)
+    assert [backend.exists(f"celery-task-meta-{m.id}") for m in result.parent.results] == [0] * 3

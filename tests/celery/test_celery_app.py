@@ -175,3 +175,51 @@ def test_beat_sends_the_cleanup_and_the_worker_runs_it(worker, stack):
     ran = r"Task celery_app\.cleanup_old_files\[[\w-]+\] succeeded"
     wait_until(lambda: len(re.findall(ran, worker.log[start:])) >= sent, 10,
                f"the worker to run the {sent} cleanup(s) Beat sent")
+
+
+# --- queues: a flood of images and the mail --------------------------------------------------
+
+IMAGE_SECONDS = 0.5  # each image task lingers this long (support.launch's pause_after_run)
+
+
+def flood_then_mail(client, n: int = 4) -> tuple[int, float, str]:
+    """`n` image jobs, then one mail: how many images finished before the mail did, how
+    long the mail took from send to result, and its id."""
+    images = [client.send_task("celery_app.process_image", ("flood.png", 64), queue="images")
+              for _ in range(n)]
+    sent = time.monotonic()
+    mail = client.send_task("celery_app.send_email",
+                            (f"{unique('flood')}@example.com", "Flood", "mail"), queue="emails")
+    mail.get(timeout=60)
+    took = time.monotonic() - sent
+    done = sum(r.ready() for r in images)
+    for r in images:
+        r.get(timeout=60)
+    return done, took, mail.id
+
+
+@pytest.mark.slow
+def test_images_hold_up_the_mail_unless_emails_has_a_worker_of_its_own(make_stack):
+    own = make_stack()
+    Image.new("RGB", (128, 128)).save(own.media / "flood.png")
+    client = own.client()
+    # The page's command: one worker (one slot here) reading every queue.
+    own.worker("celery_app", "-Q", "celery,emails,images", "--concurrency=1",
+                        name="shared",
+                        settings={"pause_after_run": {"celery_app.process_image": IMAGE_SECONDS}})
+    try:
+        client.send_task("celery_app.send_email", ("warm@example.com", "w", "w"),
+                         queue="emails").get(timeout=30)
+        shared_done, shared_took, _ = flood_then_mail(client)
+        # The fix: a worker of its own for `emails`.
+        mail = own.worker("celery_app", "-Q", "emails", "--concurrency=1", name="mail")
+        own_done, own_took, own_mail = flood_then_mail(client)
+    finally:
+        own.stop(*own.procs)
+    print(f"one worker: {shared_done} image(s) before the mail, {shared_took:.2f} s; "
+          f"with a mail worker: {own_done}, {own_took:.2f} s")
+    # The mail waited for the image holding the only slot...
+    assert shared_done >= 1 and shared_took >= IMAGE_SECONDS
+    # ...and, with a worker of its own, for none of them.
+    assert own_done == 0
+    assert f"celery_app.send_email[{own_mail}] succeeded" in mail.log

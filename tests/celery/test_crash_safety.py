@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import smtplib
 import uuid
 from pathlib import Path
 
@@ -67,8 +68,13 @@ def dead(pid: int) -> bool:
 
 def kill_first_run(worker: Proc, email: str) -> int:
     """Wait for the run to start, then kill -9 the pool child running it."""
-    match = worker.wait_for_log(rf"welcome {re.escape(email)}: pid=(\d+) redelivered=False")
-    pid = int(match[1])
+    return kill_run(worker, email, 1)
+
+
+def kill_run(worker: Proc, email: str, n: int) -> int:
+    """Wait for the `n`th run to start, then kill -9 the pool child running it."""
+    wait_until(lambda: len(runs(worker, email)) >= n, 30, f"run {n} of the mail to {email}")
+    pid, _ = runs(worker, email)[n - 1]
     # The worker's main process is paused while its child dies, so it finds the child
     # already dead. Otherwise it can race the death, miss it, and notice it only at its
     # next pool check, up to 5 s later. The outcome is the same either way.
@@ -157,6 +163,33 @@ def test_without_requeue_a_killed_task_fails_and_is_lost(crash, crash_worker, ow
     never(lambda: own_stack.smtp.to(email) or len(runs(crash_worker, email)) > 1, WATCH,
           f"a second run or a mail to {email}")
     assert queue_is_empty(own_stack.redis)
+
+
+def test_a_child_that_dies_every_time_requeues_the_message_every_time(crash, crash_worker,
+                                                                      own_stack):
+    """A poison message: each death of the child that runs it (here, three kill -9s in a
+    row) requeues it again, with nothing to count the deaths or stop the loop."""
+    email = new_address()
+    result = crash.welcome_acks_late.delay(email)
+    killed = [kill_run(crash_worker, email, n) for n in (1, 2, 3)]
+    assert result.get(timeout=30).endswith("@interview-guide>")  # the fourth run, unkilled
+    seen = runs(crash_worker, email)
+    assert [pid for pid, _ in seen[:3]] == killed and len(set(killed)) == 3
+    assert [flag for _, flag in seen] == [False, True, True, True]
+    assert len(own_stack.smtp.to(email)) == 1
+
+
+def test_acks_late_does_not_run_a_task_that_raised_again(crash, crash_worker, own_stack):
+    """Only a lost worker requeues: an exception is a result, and the message is acked."""
+    email = new_address()
+    with own_stack.smtp.refusing() as refused:
+        result = crash.welcome_acks_late.delay(email)
+        with pytest.raises(smtplib.SMTPDataError):
+            result.get(timeout=30)
+    assert result.state == "FAILURE"
+    wait_until(lambda: queue_is_empty(own_stack.redis), 10, "the message acked")
+    never(lambda: len(runs(crash_worker, email)) > 1, WATCH, f"a second run for {email}")
+    assert refused() == 1
 
 
 def test_without_a_crash_every_variant_sends_once(crash, crash_worker, own_stack):

@@ -51,6 +51,12 @@ def test_the_hard_limit_kills_the_child_process(limits, first, own_stack):
     assert result.state == "FAILURE"
     first.wait_for_log(rf"Hard time limit \(1s?\) exceeded for limits\.stuck\[{result.id}\]", 10)
     first.wait_for_log(r"exited with 'signal 9 \(SIGKILL\)'", 10)
+    # SIGTERM came first: it raised SystemExit in the task, so its finally started; the
+    # SIGKILL 0.1 s later cut the cleanup off before its end.
+    log = first.log
+    assert log.count("stuck: cleanup started") == 1
+    assert log.index("Hard time limit") < log.index("stuck: cleanup started")
+    assert "stuck: cleanup finished" not in log
     # The pool replaces the killed child with a new process.
     after = wait_until(lambda: (c := first.children()) and c != before and c, 15, "a new child")
     assert len(after) == 1 and after != before
@@ -187,3 +193,28 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
         worker.stop()
         sandbox_client.backend.result_consumer.subscribed_to.clear()
         sandbox_client.close()
+
+
+def test_the_threads_and_solo_pools_ignore_time_limits_and_solo_answers_no_one_meanwhile(
+        make_stack):
+    """Only prefork enforces time limits: a threads or solo worker lets `stuck` (time_limit=1)
+    run its 6 s to the end. And a solo worker runs the task in its only thread, so while it
+    runs, remote control (`celery inspect ping`) gets no answer."""
+    other = make_stack()
+    client = other.client()
+    workers = {pool: other.worker("limits", f"--pool={pool}", "--concurrency=1", name=pool,
+                                  ready=False) for pool in ("threads", "solo")}
+    for proc in workers.values():
+        proc.wait_for_log(r"ready\.")
+    host = re.search(r"(solo@\S+) ready\.", workers["solo"].log)[1]
+    assert other.celery("-A", "limits", "inspect", "ping", "-d", host, "-t", "5").count(
+        "pong") == 1  # idle: it answers
+    runs = [client.send_task("limits.stuck", (6,), queue="limits") for _ in range(2)]
+    wait_until(lambda: all(re.search(r"limits\.stuck\[\S+\] received", p.log)
+                           for p in workers.values()), 15, "each worker running one")
+    with pytest.raises(AssertionError, match="No nodes replied"):
+        other.celery("-A", "limits", "inspect", "ping", "-d", host, "-t", "2")
+    assert all(not r.ready() for r in runs)  # asked while both still ran
+    assert [r.get(timeout=30) for r in runs] == ["finished", "finished"]
+    for proc in workers.values():
+        assert "Hard time limit" not in proc.log and "SIGKILL" not in proc.log

@@ -1,6 +1,8 @@
 """examples/celery/mistake_failure_result.py: the usual status endpoint loses a failed task's
 error."""
 
+import smtplib
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic_core import PydanticSerializationError
@@ -55,3 +57,18 @@ def test_the_fixed_endpoint_says_what_happened(client, failed):
     status = client.get(f"/task/{failed}").json()
     assert (status["status"], status["error"]) == (
         "FAILURE", "FileNotFoundError: [Errno 2] No such file or directory")
+
+
+def test_an_error_with_attributes_becomes_those_attributes(mistake, worker, stack):
+    """The encoder falls back to vars(exc): SMTPDataError keeps its code and text, never
+    its type, and an exception without attributes is the `{}` above."""
+    from celery_app import send_email
+
+    with stack.smtp.refusing():
+        result = send_email.delay("refused@example.com", "Hi", "refused")
+        with pytest.raises(smtplib.SMTPDataError):
+            result.get(timeout=30)
+    response = mistake.get(f"/task/{result.id}")
+    assert response.status_code == 200
+    assert response.json() == {"task_id": result.id, "status": "FAILURE",
+                               "result": {"smtp_code": 451, "smtp_error": "4.3.0 try again later"}}

@@ -3,6 +3,7 @@ silently."""
 
 import uuid
 
+import pytest
 import users
 from fastapi.testclient import TestClient
 
@@ -14,6 +15,16 @@ def test_both_routes_are_registered(stack):
 
     routes = [r for r in mistake_two_signups.app.routes if getattr(r, "path", "") == "/signup"]
     assert [(r.methods, r.endpoint.__name__) for r in routes] == [({"POST"}, "signup")] * 2
+
+
+def test_the_only_sign_is_a_warning_when_the_openapi_document_is_built(stack):
+    import mistake_two_signups
+
+    mistake_two_signups.app.openapi_schema = None  # built afresh, as on a first /docs
+    with pytest.warns(UserWarning, match=r"^Duplicate Operation ID signup_signup_post "
+                                         r"for function signup at .*mistake_two_signups\.py"):
+        schema = mistake_two_signups.app.openapi()
+    assert list(schema["paths"]) == ["/signup"]  # one path, one POST: the other is gone
 
 
 def test_the_first_route_answers_and_the_second_never_runs(stack, quick_background):

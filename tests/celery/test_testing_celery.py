@@ -11,10 +11,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from kombu.exceptions import EncodeError
 
+from support.broker_watch import NothingPublished
 from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.proofs import never
@@ -138,6 +140,30 @@ def test_eager_retries_at_once_a_worker_waits_between_tries(tc, real_worker):
     assert retries == 2 and eager_s < 0.5  # the 1 s retry delays never happened
     retries, real_s = timed(lambda: tc.sync_with_partner.delay(2).get(timeout=30))
     assert retries == 2 and real_s >= 2  # two retries, each 1 s later
+
+
+def test_mock_delay_to_test_the_code_that_enqueues(tc, own_stack):
+    """The caller's side: did it enqueue the right task with the right arguments? No
+    broker, no worker, nothing sent; the task itself is tested on its own."""
+    with (NothingPublished(own_stack.redis.client(0)),
+          mock.patch.object(tc.render_invoice, "delay") as delay):
+        delay.return_value.id = "the-task-id"
+        assert tc.close_order(7) == {"order": 7, "invoice_task": "the-task-id"}
+    delay.assert_called_once_with(7)
+
+
+def test_eager_hides_a_task_failure_unless_task_eager_propagates(tc):
+    """Eager, a task that raises gives a FAILURE result and the test goes on, green;
+    `task_eager_propagates=True` raises the task's own error at the `.delay()` line."""
+    with eager(tc.app):
+        result = tc.invoice_total.delay(None)  # the task raises TypeError
+        assert result.state == "FAILURE" and isinstance(result.result, TypeError)
+        tc.app.conf.task_eager_propagates = True
+        try:
+            with pytest.raises(TypeError, match="'NoneType' object is not iterable"):
+                tc.invoice_total.delay(None)
+        finally:
+            tc.app.conf.task_eager_propagates = False
 
 
 def test_the_pages_commands_print_without_a_worker(own_stack):
