@@ -31,9 +31,10 @@ def test_no_rows_leak_either_way_and_a_rollback_costs_far_less(database_url):
     runs, per_test, seconds = 3, [], {}
     start = time.perf_counter()
     for n in range(runs):
-        with fresh_database(database_url, f"per_test_{n}", customer_store.metadata) as engine:
-            with engine.begin() as conn:
-                one_test(conn)  # committed: the next test's database is another one
+        name = f"per_test_{n}"
+        with (fresh_database(database_url, name, customer_store.metadata) as engine,
+              engine.begin() as conn):
+            one_test(conn)  # committed: the next test's database is another one
         per_test.append(engine.url.database)
     seconds["database per test"] = (time.perf_counter() - start) / runs
     with fresh_database(database_url, "shared", customer_store.metadata) as engine:
