@@ -66,7 +66,8 @@ def test_async_client_needs_the_lifespan_run_for_it(app):
 def test_a_blocking_call_makes_concurrent_requests_wait_in_line(app):
     async def burst(path: str) -> float:
         async with LifespanManager(app) as manager, client_for(manager.app) as client:
-            await client.get(path)  # warm: the pool's first connection
+            # Warm: as many connections open as requests to come (a pool in service).
+            await asyncio.gather(*[client.get(path) for _ in range(CONCURRENT)])
             start = time.perf_counter()
             answers = await asyncio.gather(*[client.get(path) for _ in range(CONCURRENT)])
             took = time.perf_counter() - start

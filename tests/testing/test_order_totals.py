@@ -145,8 +145,8 @@ def test_a_test_costs_more_at_each_level_up(browser):
         for _ in range(n):
             CHECKS[level](order_totals, browser)
         cost[level] = (time.perf_counter() - start) / n
-    # Orders of magnitude apart, so the order holds on a loaded machine.
-    assert cost["unit"] * 20 < cost["integration"] < cost["end to end"]
+    # Microseconds against milliseconds: the order holds on a loaded machine.
+    assert cost["unit"] * 1000 < cost["integration"] < cost["end to end"]
     write_include("q41-costs.md", "\n".join(
         ["| Level | One test | Relative to a unit test |", "|---|---|---|"]
         + [f"| {level} | {duration(cost[level])} | ×{cost[level] / cost['unit']:,.0f} |"
