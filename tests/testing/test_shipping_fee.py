@@ -39,7 +39,10 @@ def reader_folder(folder: Path, tests: str) -> Path:
 
 
 def run(folder: Path, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=folder, env=untraced(), capture_output=True, text=True,
+    """A command in the reader's folder, with none of the suite's own coverage settings (under
+    `make test` this process is measured, and its COVERAGE_* would steer the reader's run)."""
+    env = {k: v for k, v in untraced().items() if not k.startswith("COVERAGE_")}
+    return subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
