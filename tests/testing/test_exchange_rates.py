@@ -38,6 +38,7 @@ def run(pytester, monkeypatch):
     return run
 
 
+@pytest.mark.slow
 def test_random_order_finds_the_dependence_and_its_seed_replays_it(run):
     plain = run("test_rates_order_dependent", "-p", "no:randomly")
     dependent = {seed: run("test_rates_order_dependent", "-p", "randomly",

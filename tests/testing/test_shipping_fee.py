@@ -55,6 +55,7 @@ def coverage_of(folder: Path, tests: str) -> dict:
     return json.loads((folder / "coverage.json").read_text())["files"]["shipping_fee.py"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tests", ["test_weak.py", "test_strong.py"])
 def test_every_line_runs_but_the_weak_tests_miss_a_branch(tmp_path, tests):
     report = coverage_of(reader_folder(tmp_path / "reader", tests), tests)
