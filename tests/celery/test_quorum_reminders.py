@@ -10,6 +10,8 @@ from datetime import datetime
 import pytest
 from kombu import Connection
 
+from support.waiting import wait_until
+
 pytestmark = pytest.mark.slow
 COUNTDOWN = 6.0
 
@@ -52,8 +54,10 @@ def test_a_countdown_waits_in_the_broker_not_in_the_worker(reminders, worker, ra
     sent = datetime.now()
     result = reminders.remind.apply_async((7,), countdown=COUNTDOWN)
     # While it waits, one of the celery_delayed_<n> queues holds it (a TTL, then a
-    # dead-letter to the next level down), not the worker.
-    waiting = delayed(rabbit.url())
+    # dead-letter to the next level down), not the worker. The publish is not confirmed,
+    # so the queue may show it a moment after apply_async returns.
+    waiting = wait_until(lambda: delayed(rabbit.url()), timeout=COUNTDOWN / 2,
+                         what="a delayed queue holding the reminder")
     assert list(waiting.values()) == [1], waiting
     assert result.get(timeout=COUNTDOWN + 30) == "reminded 7"
     # The worker received it once, when it was due: not at once, to hold it until then.

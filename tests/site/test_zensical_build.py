@@ -65,12 +65,12 @@ def test_both_builders_write_the_same_pages_and_code_blocks(builds):
           f"(Zensical leaves {raw} as raw mermaid)")
 
 
-def test_both_load_the_lazy_index_script_before_the_theme_bundle(builds):
+def test_both_load_the_lazy_search_script_before_the_theme_bundle(builds):
     for builder, (site, _) in builds.items():
         for html_file in html_files(site):
             srcs = [s.rsplit("/", 1)[-1] for s in SCRIPTS.findall(html_file.read_text())]
             bundle = next(i for i, s in enumerate(srcs) if s.startswith("bundle."))
-            assert "lazy-search-index.js" in srcs[:bundle], (builder, html_file)
+            assert "lazy-search.js" in srcs[:bundle], (builder, html_file)
     # Each builder names its index its own way; the script knows both.
     assert (builds["mkdocs"][0] / "search" / "search_index.json").is_file()
     assert (builds["zensical"][0] / "search.json").is_file()

@@ -1,17 +1,21 @@
-// Fetch the search index when the reader first opens search, not on every page load.
+// Fetch the search index and start the search worker when the reader first opens search, not on
+// every page load.
 //
-// The theme requests the index as soon as a page loads over http(s), and the index covers the
-// whole site, so every page would carry it in its weight. This holds that one request back
-// until search is opened: the "/" "s" "f" shortcuts, or a focus in or click on the search box,
+// The theme requests the index and starts its search worker (a 40 kB script) as soon as a page
+// loads over http(s), and the index covers the whole site, so every page would carry both in its
+// weight. This holds them back until search is opened: the "/" "s" "f" shortcuts, or a focus in or click on the search box,
 // toggle or button. Then it is sent unchanged, and the theme shows "Initializing search" for the
 // moment it takes. A page opened from a search result (?h=term) needs the index to highlight
 // the term, so there it goes at once.
 //
 // The theme override (docs/overrides/main.html) loads this before the theme's bundle. The
 // index is search/search_index.json under MkDocs + Material and search.json under Zensical;
-// either may be asked for through XMLHttpRequest or fetch.
+// either may be asked for through XMLHttpRequest or fetch. Material starts its worker at once
+// and talks to it through addEventListener and postMessage, so until search opens it gets a
+// stand-in that keeps its messages; Zensical starts its worker only once the index has come.
 (function () {
   var INDEX = /\/search(\/search_index)?\.json(\?|$)/;
+  var WORKER = /\/workers\/search\.[^/]*\.js$/;
   var held = [];
   var opened = false;
   function open() {
@@ -60,5 +64,37 @@
       return new Promise(function (resolve) { held.push(resolve); })
         .then(function () { return fetchIt.apply(self, args); });
     };
+  }
+
+  var RealWorker = window.Worker;
+  if (RealWorker) {
+    window.Worker = function (url, options) {
+      if (opened || !WORKER.test(new URL(String(url), location.href).pathname)) {
+        return new RealWorker(url, options);
+      }
+      var standIn = new EventTarget(), real = null, kept = [];
+      standIn.postMessage = function () {
+        if (real) real.postMessage.apply(real, arguments);
+        else kept.push(arguments);
+      };
+      standIn.terminate = function () {
+        if (real) real.terminate();
+        kept = null;
+      };
+      held.push(function () {
+        if (!kept) return;  // terminated before search opened
+        real = new RealWorker(url, options);
+        ["message", "messageerror", "error"].forEach(function (type) {
+          real.addEventListener(type, function (e) {
+            var copy = type === "error" ? new ErrorEvent(type, e) : new MessageEvent(type, e);
+            standIn.dispatchEvent(copy);
+            if (typeof standIn["on" + type] === "function") standIn["on" + type](copy);
+          });
+        });
+        kept.splice(0).forEach(function (args) { real.postMessage.apply(real, args); });
+      });
+      return standIn;
+    };
+    window.Worker.prototype = RealWorker.prototype;
   }
 })();
