@@ -59,6 +59,7 @@ class HAProxy:
         self.root: Path | None = None
         self.proc: subprocess.Popen | None = None
         self._output: list[str] = []
+        self._collector: threading.Thread | None = None
 
     @property
     def url(self) -> str:
@@ -123,7 +124,8 @@ backend {BACKEND}
         # -db: stay in the foreground, a child this process reaps.
         self.proc = subprocess.Popen([exe, "-db", "-f", str(cfg)], stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
-        threading.Thread(target=self._collect, daemon=True).start()
+        self._collector = threading.Thread(target=self._collect, daemon=True)
+        self._collector.start()
         try:
             wait_until(lambda: self.proc.poll() is not None or (
                 port_open(self.port) and self.socket_path.exists()), 10,
@@ -149,6 +151,7 @@ backend {BACKEND}
                 self.proc.kill()
                 self.proc.wait()
         if self.proc is not None and self.proc.stdout:
+            self._collector.join(5)  # it ends at the pipe's end of file
             self.proc.stdout.close()
         if self.root is not None:
             shutil.rmtree(self.root, ignore_errors=True)
