@@ -57,3 +57,13 @@ def own_postgres():
     server = PostgresServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def moto():
+    """moto's server with IAM enforced after the first four calls (support.moto_server)."""
+    from support.moto_server import MotoServer
+
+    server = MotoServer(no_auth_actions=4).start()
+    yield server
+    server.stop()
