@@ -7,6 +7,7 @@ the section's app root), each on a free port with an environment of its own.
 """
 
 import os
+import signal
 import sys
 
 import pytest
@@ -28,24 +29,38 @@ def app_env(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def instances(tmp_path):
+def programs(tmp_path):
+    """`programs("celery", "-A", "traced_signup", "worker", ready=r"ready\\.", **env)`: a
+    program of support.launch run from examples/cloud/, started, reaped after the test."""
     started: list[Proc] = []
 
-    def start(app: str, *args: str, ready: bool = True, **env: str) -> Proc:
-        port = free_port()
-        argv = [sys.executable, "-m", "support.launch", "uvicorn", app, "--host", "127.0.0.1",
-                "--port", str(port), *args]
-        # SIGINT: uvicorn's graceful stop that still runs atexit, where coverage saves.
-        proc = Proc(argv, app_env(**env), tmp_path / f"uvicorn-{port}.log", cwd=CLOUD,
-                    stop_signal=2)
-        proc.port, proc.url = port, f"http://127.0.0.1:{port}"
+    def start(program: str, *args: str, ready: str | None = None, **env: str) -> Proc:
+        argv = [sys.executable, "-m", "support.launch", program, *args]
+        # SIGINT for uvicorn: its graceful stop that still runs atexit, where coverage saves.
+        proc = Proc(argv, app_env(**env), tmp_path / f"{program}-{len(started)}.log",
+                    cwd=CLOUD, stop_signal=signal.SIGINT if program == "uvicorn" else
+                    signal.SIGTERM)
         started.append(proc)
         proc.start()
-        return proc.ready(r"Application startup complete") if ready else proc
+        return proc.ready(ready) if ready else proc
 
     yield start
     for proc in started:
         proc.stop(timeout=15)
+
+
+@pytest.fixture
+def instances(programs):
+    """`instances("sessions_app:app", **env)`: uvicorn on a free port, ready."""
+
+    def start(app: str, *args: str, **env: str) -> Proc:
+        port = free_port()
+        proc = programs("uvicorn", app, "--host", "127.0.0.1", "--port", str(port), *args,
+                        ready=r"Application startup complete", **env)
+        proc.port, proc.url = port, f"http://127.0.0.1:{port}"
+        return proc
+
+    return start
 
 
 @pytest.fixture(scope="module")
