@@ -51,10 +51,10 @@ def programs(tmp_path):
 
 @pytest.fixture
 def instances(programs):
-    """`instances("sessions_app:app", **env)`: uvicorn on a free port, ready."""
+    """`instances("sessions_app:app", **env)`: uvicorn on a free port (or `port=`), ready."""
 
-    def start(app: str, *args: str, **env: str) -> Proc:
-        port = free_port()
+    def start(app: str, *args: str, port: int | None = None, **env: str) -> Proc:
+        port = port or free_port()
         proc = programs("uvicorn", app, "--host", "127.0.0.1", "--port", str(port), *args,
                         ready=r"Application startup complete", **env)
         proc.port, proc.url = port, f"http://127.0.0.1:{port}"
