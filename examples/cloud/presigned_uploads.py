@@ -77,7 +77,8 @@ document.getElementById("send").onclick = async () => {
   const {key, url} = await signed.json();
   // Straight to storage: the bytes never pass through the API.
   const put = await fetch(url, {method: "PUT", headers: {"Content-Type": file.type}, body: file});
-  document.getElementById("result").textContent = put.ok ? "stored " + key : "failed: " + put.status;
+  const result = put.ok ? "stored " + key : "failed: " + put.status;
+  document.getElementById("result").textContent = result;
 };
 </script>
 """
