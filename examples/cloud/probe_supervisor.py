@@ -2,13 +2,15 @@
 every `period` seconds, and after `failures` failed probes in a row kill it and start it
 again. Kubernetes' kubelet does this with livenessProbe (periodSeconds, failureThreshold).
 
-    python probe_supervisor.py http://127.0.0.1:8001/livez 30 -- uvicorn health_app:app --port 8001
+    python probe_supervisor.py --startup http://127.0.0.1:8001/livez \\
+        http://127.0.0.1:8001/readyz 30 -- uvicorn health_app:app --port 8001
 
-runs for 30 seconds and prints how many times it restarted the program.
+runs for 30 seconds, the liveness probe on /readyz once /livez answers, and prints how many
+times it restarted the program.
 """
 
+import argparse
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -54,5 +56,11 @@ def supervise(argv: list[str], liveness_url: str, run_for: float, *,
 
 
 if __name__ == "__main__":
-    url, seconds, _, *command = sys.argv[1:]
-    print(f"restarts: {supervise(command, url, float(seconds))}")
+    cli = argparse.ArgumentParser(description="Restart a program when its liveness probe fails.")
+    cli.add_argument("--startup", help="a URL that answers once the program has started")
+    cli.add_argument("liveness")
+    cli.add_argument("seconds", type=float)
+    cli.add_argument("command", nargs="+")
+    args = cli.parse_args()
+    restarts = supervise(args.command, args.liveness, args.seconds, startup_url=args.startup)
+    print(f"restarts: {restarts}")

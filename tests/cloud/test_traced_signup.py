@@ -60,6 +60,8 @@ def test_one_trace_from_the_api_through_celery_to_postgresql(programs, instances
         f"signup {EMAIL} recorded": hex_id,  # the task, in the worker process
         "Task traced_signup.record_signup succeeded": hex_id,
     }, carried
+    access = [line for line in api_log.splitlines() if '"POST /signups?email=' in line]
+    assert len(access) == 1 and "trace_id" not in access[0]  # uvicorn's own format
     write_include("q52-trace.md", "\n".join(
         ["| Process | Spans of the one trace |", "|---|---|",
          *[f"| `{service}` | {', '.join(f'`{n}`' for n in names)} |"
