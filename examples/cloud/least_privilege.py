@@ -28,7 +28,7 @@ def prefix_policy(bucket: str, prefix: str) -> dict:
 
 def create_uploader(bucket: str, prefix: str, user: str = "uploader") -> dict:
     """A user with only `prefix_policy`, and its access key (four admin calls)."""
-    iam = boto3.client("iam")
+    iam = boto3.session.Session().client("iam")
     iam.create_user(UserName=user)
     iam.put_user_policy(UserName=user, PolicyName=f"{bucket}-{prefix.strip('/')}",
                         PolicyDocument=json.dumps(prefix_policy(bucket, prefix)))
@@ -48,8 +48,8 @@ def try_put(s3, bucket: str, key: str) -> int:
 
 
 def main(bucket: str, prefix: str) -> dict[str, int]:
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    s3 = boto3.client("s3", **create_uploader(bucket, prefix))
+    boto3.session.Session().client("s3").create_bucket(Bucket=bucket)
+    s3 = boto3.session.Session().client("s3", **create_uploader(bucket, prefix))
     return {f"{prefix}report.txt": try_put(s3, bucket, f"{prefix}report.txt"),
             "private/report.txt": try_put(s3, bucket, "private/report.txt")}
 

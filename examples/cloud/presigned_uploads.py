@@ -24,8 +24,9 @@ URL_SECONDS = int(os.environ.get("UPLOAD_URL_SECONDS", "300"))
 MAX_BYTES = 5 * 1024 * 1024
 ALLOWED_TYPES = {"image/png", "image/jpeg", "application/pdf"}
 log = logging.getLogger("uvicorn.error")
-s3 = boto3.client("s3", config=Config(signature_version="s3v4",
-                                      s3={"addressing_style": "path"}))
+# A session of its own: boto3's default session keeps the first credentials it resolved.
+s3 = boto3.session.Session().client("s3", config=Config(signature_version="s3v4",
+                                                        s3={"addressing_style": "path"}))
 app = FastAPI(title="uploads")
 
 
