@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +127,10 @@ def test_the_program_stops_on_sigterm_by_itself():
                             stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "ready\n"
+        # Asleep in its loop (state S), not between the print and the loop.
+        stat = Path(f"/proc/{proc.pid}/stat")
+        wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "S", 10,
+                   "the program to wait in its loop")
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 0
         assert proc.stdout.read() == "SIGTERM: stopping\n"

@@ -90,3 +90,12 @@ def test_requests_in_flight_when_the_instance_is_stopped(sig, instances, own_pos
     OBSERVED[sig.name] = (f"| {IN_FLIGHT} requests of {REPORT_SECONDS} s in flight, then "
                           f"{sig.name} to uvicorn | {completed} completed, "
                           f"{IN_FLIGHT - completed} lost |")
+
+
+def test_a_report_answers_once_its_work_is_done():
+    import health_app
+    from fastapi.testclient import TestClient
+
+    with TestClient(health_app.app) as client:
+        answer = client.get("/report", params={"seconds": 0.01})
+    assert (answer.status_code, answer.json()) == (200, {"status": "done"})

@@ -103,3 +103,16 @@ def test_sigkill_one_instance_under_load(checked, instances, own_stack):
     OBSERVED[f"kill-{'checked' if checked else 'plain'}"] = (
         f"| {LOAD} requests, {CONCURRENCY} at a time; instance b SIGKILLed after {KILL_AFTER}, "
         f"{label} | {result.failed} failed ({dict(result.statuses)}) |")
+
+
+def test_an_unreachable_session_store_is_a_503_not_a_500(monkeypatch):
+    import sessions_app
+    from fastapi.testclient import TestClient
+
+    from support.waiting import free_port
+
+    monkeypatch.setattr(sessions_app, "store",
+                        sessions_app.RedisStore(f"redis://127.0.0.1:{free_port()}/0"))
+    with TestClient(sessions_app.app) as client:
+        answer = client.post("/login", params={"user": "alice"})
+    assert (answer.status_code, answer.json()) == (503, {"detail": "session store unavailable"})
