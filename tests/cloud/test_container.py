@@ -21,7 +21,7 @@ from support.waiting import wait_until
 CONTEXT = ROOT / "examples" / "cloud" / "container"
 STOP_TIMEOUT = 5  # podman stop -t: SIGTERM, then SIGKILL after this many seconds
 OBSERVED: dict[str, str] = {}
-ROWS = ["cache", "kernel", "user", "exec", "shell"]
+ROWS = ["cache", "kernel", "user", "exec", "shell", "no-init", "init"]
 
 pytestmark = pytest.mark.slow
 
@@ -119,6 +119,39 @@ def test_pid_1_and_podman_stop(form, podman, image):
         assert code == "137" and took >= STOP_TIMEOUT, (code, took)  # 128 + SIGKILL
     OBSERVED[form] = (f"| {form.capitalize()} form: PID 1 is `{pid1.strip()}`; `podman stop "
                       f"-t {STOP_TIMEOUT}` | stopped in {took:.1f} s, exit code {code} |")
+
+
+# Each orphan's (state, name), from inside the container: `sleep` children of a shell that
+# exited, which the kernel hands to PID 1.
+SLEEPERS = ("import os; print(sum(open(f'/proc/{p}/stat').read().split(')')[0].endswith('(sleep')"
+            " for p in os.listdir('/proc') if p.isdigit()), sum(open(f'/proc/{p}/stat').read()"
+            ".rsplit(')', 1)[1].split()[0] == 'Z' for p in os.listdir('/proc') if p.isdigit()))")
+
+
+@pytest.mark.parametrize("init", [False, True], ids=["no-init", "init"])
+def test_an_init_reaps_the_orphans_pid_1_never_waits_for(init, podman, image):
+    """What `init: true` is for: an orphan's exit status goes to PID 1, and a program that
+    never calls wait() leaves it a zombie, one per orphan, for as long as it runs."""
+    name = f"guide-init-{uuid.uuid4().hex[:8]}"
+    podman.run("run", "-d", *(["--init"] if init else []), "--name", name, image)
+    try:
+        wait_until(lambda: "ready" in podman.run("logs", name).stdout, 30, "the program")
+        for _ in range(3):  # a shell that leaves a short-lived child behind, like a healthcheck
+            podman.run("exec", name, "sh", "-c", "sleep 0.1 & exit 0")
+
+        def sleepers() -> tuple[int, int]:
+            named, zombies = podman.run("exec", name, "python3", "-c", SLEEPERS).stdout.split()
+            return int(named), int(zombies)
+
+        expected = (0, 0) if init else (3, 3)
+        wait_until(lambda: sleepers() == expected, 30, f"{expected} (sleep processes, zombies)")
+        pid1 = podman.run("exec", name, "cat", "/proc/1/cmdline").stdout.replace("\0", " ")
+    finally:
+        podman.run("rm", "-f", "-t", "0", name, check=False)
+    assert pid1.startswith("/run/podman-init") == init
+    OBSERVED["init" if init else "no-init"] = (
+        f"| {'With' if init else 'Without'} `--init`: PID 1 is `{pid1.strip()}`; 3 orphans "
+        f"exit | {expected[1]} zombies left |")
 
 
 def test_the_program_stops_on_sigterm_by_itself():
