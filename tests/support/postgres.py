@@ -209,3 +209,16 @@ def _server_env() -> dict[str, str]:
            if not k.startswith(("PG", "COV_CORE", "COVERAGE_"))}
     env.update(LC_ALL="C", LANG="C")
     return env
+
+
+def halt(server: PostgresServer) -> None:
+    """Stop the server and keep its data: what a database outage looks like to a client."""
+    server._run(binary("pg_ctl"), "-D", str(server.data), "-m", "fast", "-w", "-t", "30", "stop")
+
+
+def resume(server: PostgresServer) -> None:
+    """Start a halted server again, on the same port, with the same data."""
+    options = " ".join([f"-p {server.port}", f"-k {server.socket_dir}"]
+                       + [f"-c {k}={v}" for k, v in server.settings.items()])
+    server._run(binary("pg_ctl"), "-D", str(server.data), "-l", str(server.root / "server.log"),
+                "-o", options, "-w", "-t", "60", "start")

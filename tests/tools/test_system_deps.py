@@ -17,9 +17,14 @@ import pytest
 from support.site import ROOT
 
 SCRIPT = ROOT / "tools" / "system-deps"
-EVERYTHING = ["redis-server", "chromium", "curl", "redis-tools", "iproute2"]
+EVERYTHING = ["redis-server", "chromium", "curl", "redis-tools", "iproute2", "prometheus",
+              "npm", "podman", "runc", "debootstrap",
+              "catatonit"]
 PROGRAM = {"redis-server": "redis-server", "chromium": "chromium", "curl": "curl",
-           "redis-tools": "redis-cli", "iproute2": "ip"}
+           "redis-tools": "redis-cli", "iproute2": "ip", "prometheus": "prometheus",
+           "npm": "npm", "podman": "podman", "runc": "runc",
+           "debootstrap": "debootstrap",
+           "catatonit": "catatonit"}
 
 FAKE_APT = """#!/bin/bash
 echo "$*" >> "{log}"
