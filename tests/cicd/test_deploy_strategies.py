@@ -1,0 +1,123 @@
+"""Q53: what each deploy strategy does to live traffic, counted. Two releases of the app
+(uvicorn) behind a private HAProxy, steered through its runtime API while a bounded loopback
+load writes customers; every request that did not answer 201 is a failed one."""
+
+import threading
+
+import pytest
+from deploy_strategies import (
+    RuntimeAPI,
+    blue_green_switch,
+    guard_canary,
+    rolling_update,
+    start_canary,
+)
+from support.includes import write_observed
+from support.load import run_load
+
+from .conftest import migrate
+
+pytestmark = pytest.mark.slow
+OBSERVED: dict[str, str] = {}
+ROWS = ["blue_green", "canary", "bad_canary", "naive", "rolling"]
+WRITE = "/customers?name=load&email=load@example.com"
+
+
+@pytest.fixture(scope="module")
+def expanded(database_url, monkeypatch_module):
+    """The database both releases can use: Q39's revisions up to the expand (0002)."""
+    migrate(database_url, "0002", monkeypatch_module)
+    return database_url
+
+
+def served(api: RuntimeAPI) -> dict[str, int]:
+    return {name: int(row["stot"]) for name, row in api.stats().items()}
+
+
+def record(key: str, what: str, seen: str) -> None:
+    OBSERVED[key] = f"| {what} | {seen} |"
+    write_observed("q53-observed.md", ROWS, OBSERVED)
+
+
+def test_blue_green_switch_over_and_back_fails_no_request(expanded, releases, balancer):
+    blue, green = releases("1", expanded), releases("2", expanded)
+    lb = balancer([blue.port, green.port])
+    api = RuntimeAPI(str(lb.socket_path))
+    api.set("s2", "state maint")  # green is deployed, and receives nothing yet
+    result = run_load(lb.url + WRITE, requests=300, concurrency=4, method="POST", deadline=60,
+                      at={100: lambda: blue_green_switch(api, "s1", "s2"),
+                          200: lambda: blue_green_switch(api, "s2", "s1")})
+    sent = served(api)
+    assert (result.sent, result.failed) == (300, 0), result
+    assert sent["s2"] >= 50 and sent["s1"] >= 150  # green really served between the switches
+    record("blue_green", "Blue-green: switch to green after 100 requests, back after 200",
+           f"{result.failed} failed of {result.sent}; green served {sent['s2']}")
+
+
+def test_a_10_percent_canary_gets_about_10_percent(expanded, releases, balancer):
+    stable, canary = releases("1", expanded), releases("2", expanded)
+    lb = balancer([stable.port, canary.port])
+    api = RuntimeAPI(str(lb.socket_path))
+    start_canary(api, "s1", "s2", percent=10)
+    result = run_load(lb.url + WRITE, requests=300, concurrency=4, method="POST", deadline=60)
+    sent = served(api)
+    share = sent["s2"] / (sent["s1"] + sent["s2"])
+    assert result.failed == 0, result
+    assert 0.07 <= share <= 0.13, sent
+    record("canary", "Canary at weight 10 of 100, 300 requests",
+           f"release 2 answered {sent['s2']} ({share:.0%}), release 1 {sent['s1']}")
+
+
+def test_a_failing_canary_is_rolled_back_after_its_error_budget(
+        expanded, postgres, releases, balancer, monkeypatch):
+    # Release 2 on a database without the expand: each of its writes fails (no email column).
+    behind = postgres.create_database("q53_not_expanded")
+    migrate(behind, "0001", monkeypatch)
+    stable, canary = releases("1", expanded), releases("2", behind)
+    lb = balancer([stable.port, canary.port])
+    api = RuntimeAPI(str(lb.socket_path))
+    start_canary(api, "s1", "s2", percent=10)
+    verdict = {}
+    guard = threading.Thread(target=lambda: verdict.update(
+        rolled_back=guard_canary(api, "s2", max_errors=3, watch_for=60)))
+    guard.start()
+    result = run_load(lb.url + WRITE, requests=400, concurrency=4, method="POST", deadline=60)
+    guard.join(70)
+    assert verdict == {"rolled_back": True}
+    assert api.stats()["s2"]["status"] == "MAINT"
+    assert set(result.statuses) == {201, 503}
+    assert 3 <= result.failed <= 3 + 4, result  # the budget, plus at most one per connection
+    record("bad_canary", "Canary of a release that fails every write, budget 3 errors, "
+           "400 requests", f"users saw {result.failed} errors (503), then none: "
+           f"{result.statuses[201]} succeeded")
+
+
+def replace_naively(releases, old: dict, expanded):
+    def replace(server: str) -> None:
+        port = old[server].port
+        old[server].kill()
+        releases("2", expanded, port=port)
+    return replace
+
+
+def test_kill_and_restart_fails_requests_rolling_with_draining_does_not(
+        expanded, releases, balancer):
+    outcome = {}
+    for how in ("naive", "rolling"):
+        old = {"s1": releases("1", expanded), "s2": releases("1", expanded)}
+        lb = balancer([old["s1"].port, old["s2"].port])
+        api = RuntimeAPI(str(lb.socket_path))
+        replace = replace_naively(releases, old, expanded)
+        if how == "naive":
+            update = lambda: [replace(s) or lb.wait_for(s, "UP") for s in ("s1", "s2")]  # noqa: E731
+        else:
+            update = lambda: rolling_update(api, ["s1", "s2"], replace)  # noqa: E731
+        outcome[how] = run_load(lb.url + WRITE, requests=600, concurrency=4, method="POST",
+                                deadline=90, at={50: update})
+        lb.stop()
+    naive, rolling = outcome["naive"], outcome["rolling"]
+    assert naive.failed > 0 and rolling.failed == 0, outcome
+    record("naive", "Kill and restart each of 2 servers in turn (no draining), 600 requests",
+           f"{naive.failed} failed")
+    record("rolling", "Rolling: drain, replace, put back, one server at a time, 600 requests",
+           f"{rolling.failed} failed")
