@@ -2,9 +2,9 @@
 in front of two of them (support.haproxy), and a database migrated by Q39's revisions."""
 
 import os
-import threading
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import httpx

@@ -7,6 +7,7 @@ import zipfile
 import build_once
 import pytest
 from build_once import ArtifactStore, build_wheel, deploy, digest, promote
+
 from support.includes import write_observed
 
 pytestmark = pytest.mark.slow  # each build is a pip subprocess

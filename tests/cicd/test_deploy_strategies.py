@@ -12,6 +12,7 @@ from deploy_strategies import (
     rolling_update,
     start_canary,
 )
+
 from support.includes import write_observed
 from support.load import run_load
 
@@ -100,23 +101,31 @@ def replace_naively(releases, old: dict, expanded):
     return replace
 
 
+def update_under_load(how: str, releases, balancer, expanded):
+    """Two servers of release 1 replaced by release 2 while 600 writes run."""
+    old = {"s1": releases("1", expanded), "s2": releases("1", expanded)}
+    lb = balancer([old["s1"].port, old["s2"].port])
+    api = RuntimeAPI(str(lb.socket_path))
+    replace = replace_naively(releases, old, expanded)
+
+    def naive() -> None:  # in turn, as soon as the previous one answers again
+        for server in ("s1", "s2"):
+            replace(server)
+            lb.wait_for(server, "UP")
+
+    update = naive if how == "naive" else lambda: rolling_update(api, ["s1", "s2"], replace)
+    try:
+        return run_load(lb.url + WRITE, requests=600, concurrency=4, method="POST",
+                        deadline=90, at={50: update})
+    finally:
+        lb.stop()
+
+
 def test_kill_and_restart_fails_requests_rolling_with_draining_does_not(
         expanded, releases, balancer):
-    outcome = {}
-    for how in ("naive", "rolling"):
-        old = {"s1": releases("1", expanded), "s2": releases("1", expanded)}
-        lb = balancer([old["s1"].port, old["s2"].port])
-        api = RuntimeAPI(str(lb.socket_path))
-        replace = replace_naively(releases, old, expanded)
-        if how == "naive":
-            update = lambda: [replace(s) or lb.wait_for(s, "UP") for s in ("s1", "s2")]  # noqa: E731
-        else:
-            update = lambda: rolling_update(api, ["s1", "s2"], replace)  # noqa: E731
-        outcome[how] = run_load(lb.url + WRITE, requests=600, concurrency=4, method="POST",
-                                deadline=90, at={50: update})
-        lb.stop()
-    naive, rolling = outcome["naive"], outcome["rolling"]
-    assert naive.failed > 0 and rolling.failed == 0, outcome
+    naive = update_under_load("naive", releases, balancer, expanded)
+    rolling = update_under_load("rolling", releases, balancer, expanded)
+    assert naive.failed > 0 and rolling.failed == 0, (naive, rolling)
     record("naive", "Kill and restart each of 2 servers in turn (no draining), 600 requests",
            f"{naive.failed} failed")
     record("rolling", "Rolling: drain, replace, put back, one server at a time, 600 requests",

@@ -9,10 +9,11 @@ import pipeline_migrations
 import pytest
 from deploy_strategies import RuntimeAPI, rolling_update
 from sqlalchemy import create_engine, inspect, text
+from zero_downtime import table_locks
+
 from support.includes import write_observed
 from support.load import run_load
 from support.waiting import wait_until
-from zero_downtime import table_locks
 
 from .conftest import load_during, migrate
 

@@ -9,6 +9,7 @@ import pytest
 import supply_chain
 from build_once import build_wheel
 from supply_chain import hashed_requirement, new_key, pip_install, sbom, sign, verify
+
 from support.includes import write_observed
 from support.paths import ROOT
 
