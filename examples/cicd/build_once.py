@@ -43,9 +43,11 @@ def build_wheel(out_dir: Path, version: str = "1.0.0", epoch: int | None = None)
         shutil.copy2(HERE / "release_app.py", src)  # a checkout gives it a fresh mtime
         os.utime(Path(src) / "release_app.py")
         env = {**os.environ, **({"SOURCE_DATE_EPOCH": str(epoch)} if epoch else {})}
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                        "--no-build-isolation", "--wheel-dir", str(out_dir), src],
-                       env=env, check=True, capture_output=True, timeout=300)
+        built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                                "--no-build-isolation", "--wheel-dir", str(out_dir), src],
+                               env=env, capture_output=True, text=True, timeout=300)
+    if built.returncode:
+        raise RuntimeError(f"pip wheel failed:\n{built.stderr}")
     return next(out_dir.glob(f"release_app-{version}-*.whl"))
 
 

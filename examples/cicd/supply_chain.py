@@ -1,5 +1,6 @@
 """Q58: what a lock with hashes refuses, an SBOM of the lock, and a signature with a local key.
 
+    python supply_chain.py keygen KEY.pem PUBLIC.pem
     python supply_chain.py sign FILE KEY.pem        # writes FILE.sig
     python supply_chain.py verify FILE PUBLIC.pem   # exit 0 if FILE.sig is FILE's, else 1
 """
@@ -40,11 +41,12 @@ def pip_install(requirements: Path, wheelhouse: Path, target: Path,
 
 
 # --8<-- [start:sbom]
-def sbom(lock: Path, out: Path) -> dict[str, str]:
-    """A CycloneDX SBOM of the lock (cyclonedx-py reads it as pip would); {name: version}."""
+def sbom(lock: Path, out: Path) -> list[tuple[str, str]]:
+    """A CycloneDX SBOM of the lock (cyclonedx-py reads it as pip would): its components'
+    (name, version), one per pinned line, markers and all."""
     subprocess.run([str(BIN / "cyclonedx-py"), "requirements", "--of", "JSON", "-o", str(out),
                     str(lock)], check=True, capture_output=True, timeout=120)
-    return {c["name"]: c["version"] for c in json.loads(out.read_text())["components"]}
+    return sorted((c["name"], c["version"]) for c in json.loads(out.read_text())["components"])
 # --8<-- [end:sbom]
 
 
@@ -78,6 +80,10 @@ def verify(artifact: Path, public: Path) -> bool:
 
 def main(argv: list[str]) -> int:
     action, artifact, key = argv
+    if action == "keygen":
+        new_key(Path(artifact), Path(key))
+        print(f"wrote {artifact} (keep it secret) and {key}")
+        return 0
     if action == "sign":
         print(sign(Path(artifact), Path(key)))
         return 0

@@ -84,11 +84,12 @@ def releases(tmp_path):
 @pytest.fixture
 def balancer():
     """`balance(ports)`: HAProxy in front of those ports (servers s1, s2…), health-checked on
-    /health every 0.2 s, two failures take a server out; stopped after the test."""
+    /health every 0.2 s, two failures take a server out (`check=None`: never checked);
+    stopped after the test."""
     started: list[HAProxy] = []
 
-    def balance(ports: list[int]) -> HAProxy:
-        started.append(HAProxy(ports, check="/health").start())
+    def balance(ports: list[int], check: str | None = "/health") -> HAProxy:
+        started.append(HAProxy(ports, check=check).start())
         return started[-1]
 
     try:
@@ -118,3 +119,17 @@ def load_during(url: str, work, chunk: int = 50, most: int = 3000):
     worker.join(120)
     assert not worker.is_alive(), "the work outlasted the load"
     return outcome.get("result"), total
+
+
+@pytest.fixture(scope="module")
+def unleash(postgres):
+    """A private Unleash server on its own database of the suite's PostgreSQL (module-wide:
+    its first start creates its schema, which takes a while)."""
+    from support.unleash import UnleashServer
+
+    server = UnleashServer(postgres.create_database("unleash")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        postgres.drop_database("unleash")

@@ -96,3 +96,8 @@ def test_main_builds_and_promotes(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     ref = out[0].removeprefix("built once: ")
     assert ref.startswith("sha256:") and all(ref in line for line in out[1:])
+
+
+def test_a_failed_build_says_why(tmp_path):
+    with pytest.raises(RuntimeError, match="pip wheel failed"):
+        build_wheel(tmp_path, version="not a version")

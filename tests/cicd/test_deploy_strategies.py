@@ -2,12 +2,14 @@
 (uvicorn) behind a private HAProxy, steered through its runtime API while a bounded loopback
 load writes customers; every request that did not answer 201 is a failed one."""
 
+import socket
 import threading
 
 import pytest
 from deploy_strategies import (
     RuntimeAPI,
     blue_green_switch,
+    drain,
     guard_canary,
     rolling_update,
     start_canary,
@@ -15,6 +17,7 @@ from deploy_strategies import (
 
 from support.includes import write_observed
 from support.load import run_load
+from support.waiting import free_port, wait_until
 
 from .conftest import migrate
 
@@ -130,3 +133,29 @@ def test_kill_and_restart_fails_requests_rolling_with_draining_does_not(
            f"{naive.failed} failed")
     record("rolling", "Rolling: drain, replace, put back, one server at a time, 600 requests",
            f"{rolling.failed} failed")
+
+
+def test_the_runtime_api_refuses_an_unknown_server_and_the_guard_can_pass(balancer):
+    lb = balancer([free_port()])  # nothing listens there: a server that is DOWN
+    api = RuntimeAPI(str(lb.socket_path))
+    with pytest.raises(RuntimeError, match="HAProxy refused 'state ready' for s9"):
+        api.set("s9", "state ready")
+    assert guard_canary(api, "s1", max_errors=1, watch_for=0.3) is False  # no 5xx seen
+
+
+def test_a_drain_or_a_replacement_that_never_ends_times_out(balancer):
+    with socket.socket() as silent:  # accepts, never answers: a request stays in flight
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        lb = balancer([silent.getsockname()[1]], check=None)
+        api = RuntimeAPI(str(lb.socket_path))
+        hanging = threading.Thread(target=lambda: run_load(lb.url, requests=1, timeout=3))
+        hanging.start()
+        wait_until(lambda: api.stats()["s1"]["scur"] == "1", 10, "a request in flight")
+        with pytest.raises(TimeoutError, match="still has requests in flight"):
+            drain(api, "s1", timeout=0.3)
+        hanging.join(10)
+    down = balancer([free_port()])
+    wait_until(lambda: down.states()["s1"] == "DOWN", 10, "the empty port marked DOWN")
+    with pytest.raises(TimeoutError, match="is not UP"):
+        rolling_update(RuntimeAPI(str(down.socket_path)), ["s1"], lambda s: None, timeout=0.5)

@@ -17,9 +17,11 @@ import pytest
 from support.site import ROOT
 
 SCRIPT = ROOT / "tools" / "system-deps"
-EVERYTHING = ["redis-server", "chromium", "curl", "redis-tools", "iproute2"]
+EVERYTHING = ["redis-server", "chromium", "curl", "redis-tools", "iproute2", "prometheus",
+              "npm"]
 PROGRAM = {"redis-server": "redis-server", "chromium": "chromium", "curl": "curl",
-           "redis-tools": "redis-cli", "iproute2": "ip"}
+           "redis-tools": "redis-cli", "iproute2": "ip", "prometheus": "prometheus",
+           "npm": "npm"}
 
 FAKE_APT = """#!/bin/bash
 echo "$*" >> "{log}"

