@@ -18,10 +18,11 @@ from support.site import ROOT
 
 SCRIPT = ROOT / "tools" / "system-deps"
 EVERYTHING = ["redis-server", "chromium", "curl", "redis-tools", "iproute2", "prometheus",
-              "npm"]
+              "npm", "podman", "runc", "debootstrap"]
 PROGRAM = {"redis-server": "redis-server", "chromium": "chromium", "curl": "curl",
            "redis-tools": "redis-cli", "iproute2": "ip", "prometheus": "prometheus",
-           "npm": "npm"}
+           "npm": "npm", "podman": "podman", "runc": "runc",
+           "debootstrap": "debootstrap"}
 
 FAKE_APT = """#!/bin/bash
 echo "$*" >> "{log}"
