@@ -9,25 +9,28 @@ side they landed on; and if the server goes away the last flags fetched keep bei
 """
 
 import os
+import socket
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from UnleashClient import UnleashClient
 
 FLAG = "new-checkout"
+UNLEASH_URL = os.environ.get("UNLEASH_URL", "http://localhost:4242/api")
+UNLEASH_API_TOKEN = os.environ.get("UNLEASH_API_TOKEN", "")
+REFRESH_INTERVAL = int(os.environ.get("UNLEASH_REFRESH_INTERVAL", "15"))  # seconds
 
 
 # --8<-- [start:client]
 def flag_client() -> UnleashClient:
     return UnleashClient(
-        url=os.environ.get("UNLEASH_URL", "http://localhost:4242/api"),
+        url=UNLEASH_URL,
         app_name="checkout-api",
-        instance_id=os.environ.get("HOSTNAME", "checkout-api"),
-        refresh_interval=int(os.environ.get("UNLEASH_REFRESH_INTERVAL", "15")),
+        instance_id=socket.gethostname(),
+        refresh_interval=REFRESH_INTERVAL,
         refresh_jitter=0,
-        custom_headers={"Authorization": os.environ.get("UNLEASH_API_TOKEN", "")},
+        custom_headers={"Authorization": UNLEASH_API_TOKEN},
         disable_metrics=True,
-        cache_directory=os.environ.get("UNLEASH_CACHE_DIR"),
     )
 
 

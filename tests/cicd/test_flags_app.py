@@ -54,8 +54,7 @@ def instances(unleash, flag, tmp_path_factory):
     for i in range(2):
         port = free_port()
         env = {**os.environ, "UNLEASH_URL": unleash.url, "UNLEASH_API_TOKEN": CLIENT_TOKEN,
-               "UNLEASH_REFRESH_INTERVAL": str(REFRESH_S), "HOSTNAME": f"api-{i}",
-               "UNLEASH_CACHE_DIR": str(logs / f"cache-{i}")}
+               "UNLEASH_REFRESH_INTERVAL": str(REFRESH_S)}
         proc = Proc([sys.executable, "-m", "uvicorn", "flags_app:app", "--port", str(port)],
                     env, logs / f"api-{i}.log", cwd=EXAMPLES, stop_signal=2).start()
         started.append((proc, f"http://127.0.0.1:{port}"))
