@@ -11,13 +11,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MEDIA_DIR=/app/media
 
-# Every section's extra (pyproject.toml's [tool.guide] names the sections), each requirement
-# once, at the exact versions of requirements.lock (the lock the tests and a reader's virtualenv
-# install from). No build step, and pip keeps no cache.
-COPY pyproject.toml requirements.lock /tmp/
-RUN python -c "import tomllib; p = tomllib.load(open('/tmp/pyproject.toml', 'rb')); extras = p['project']['optional-dependencies']; deps = dict.fromkeys(r for s in p['tool']['guide']['sections'] for r in extras[s['name']]); open('/tmp/requirements.txt', 'w').write('\n'.join(deps))" \
- && pip install --no-cache-dir --constraint /tmp/requirements.lock --requirement /tmp/requirements.txt \
- && rm /tmp/pyproject.toml /tmp/requirements.lock /tmp/requirements.txt
+# Every section's extra (pyproject.toml's [tool.guide] names the sections) and what it pulls in,
+# at the pins of requirements.lock, with their sha256 hashes (`make lock` writes both locks):
+# pip refuses any file whose hash differs and any package the lock does not name.
+COPY requirements-image.lock /tmp/
+RUN pip install --no-cache-dir --require-hashes --requirement /tmp/requirements-image.lock \
+ && rm /tmp/requirements-image.lock
 
 # An unprivileged user owns only what it must write: the media folder and Beat's schedule.
 # Docker copies these folders (owner and files) into empty named volumes mounted on them,

@@ -6,6 +6,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
+IMAGE_LOCK := requirements-image.lock
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps source-pages clean
@@ -14,21 +15,29 @@ export NO_MKDOCS_2_WARNING := 1
 $(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --requirement $(LOCK)
+	# Every file's sha256 is in the lock: pip refuses a wheel whose bytes differ, and any
+	# package the lock does not name.
+	$(BIN)/python -m pip install --quiet --require-hashes --requirement $(LOCK)
 	# The project itself, editable and without dependencies: mkdocs.yml names the diagrams'
 	# fence format (docs/hooks/mermaid_svg.py) by module, so it must be importable.
 	$(BIN)/python -m pip install --quiet --no-deps --editable .
 	touch $@
 
 # The lock: pyproject.toml's ranges resolved to exact versions, for every platform and
-# Python >= 3.11. `make lock` keeps the current pins where pyproject still allows them (run it
-# after editing the dependencies); `make upgrade` moves every pin to the newest allowed.
+# Python >= 3.11, with the sha256 of every file each version publishes (--generate-hashes).
+# `make lock` keeps the current pins where pyproject still allows them (run it after editing
+# the dependencies); `make upgrade` moves every pin to the newest allowed. The image's lock is
+# the subset the sandbox needs (every section's extra), at the same pins, with the same hashes.
 lock upgrade:
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet 'uv>=0.9,<1'
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
-	  --no-header --quiet $(if $(filter upgrade,$@),--upgrade) --output-file $(LOCK)
+	  --generate-hashes --no-header --quiet $(if $(filter upgrade,$@),--upgrade) --output-file $(LOCK)
 	sed -i '1i # Exact versions of every dependency in pyproject.toml. Refresh: make lock (or make upgrade).' $(LOCK)
+	PYTHONPATH=tools $(BIN)/python -c 'import sections; print(*sections.runtime_requirements(), sep="\n")' \
+	  | $(BIN)/uv pip compile - --constraint $(LOCK) --universal --python-version 3.11 \
+	  --generate-hashes --no-header --quiet --output-file $(IMAGE_LOCK)
+	sed -i '1i # The sandbox image: every section'"'"'s extra, at the pins and hashes of $(LOCK). Refresh: make lock.' $(IMAGE_LOCK)
 
 system-deps:
 	tools/system-deps

@@ -1,7 +1,9 @@
-"""requirements.lock pins every dependency of pyproject.toml, and it is what gets installed.
+"""requirements.lock pins every dependency of pyproject.toml, with hashes, and it is what gets
+installed, with hashes required.
 
 Tests the lock that `make lock` writes (from pyproject.toml's ranges) and that `make`, .ci/run
-(through `make test`) and the Dockerfile install from. A dependency added to pyproject.toml
+(through `make test`) and the Dockerfile (through its subset, requirements-image.lock) install
+from. A dependency added to pyproject.toml
 without `make lock`, or a lock edited by hand past pyproject's ranges, fails here.
 """
 
@@ -17,17 +19,24 @@ from packaging.version import Version
 from support.site import ROOT
 
 LOCK = ROOT / "requirements.lock"
-PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>[^\s;]+)\s*(;\s*(?P<marker>.+))?$")
+IMAGE_LOCK = ROOT / "requirements-image.lock"
+PIN = re.compile(r"^(?P<name>[A-Za-z0-9._-]+)==(?P<version>[^\s;]+)\s*(;\s*(?P<marker>[^\\]+?))?"
+                 r"\s*(?P<hashes>(?:\s+--hash=sha256:[0-9a-f]{64})+)$")
 
 
-def pins() -> dict[str, Version]:
+def entries(lock=LOCK) -> list[str]:
+    """The lock's requirements, each on one line (its `\\` continuations joined)."""
+    text = re.sub(r"\\\n\s*", " ", lock.read_text())
+    return [line for line in text.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def pins(lock=LOCK) -> dict[str, Version]:
     """name -> the version locked for this interpreter and platform (markers evaluated)."""
     found: dict[str, Version] = {}
-    for line in LOCK.read_text().splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
+    for line in entries(lock):
         m = PIN.match(line)
-        assert m, f"not an exact pin: {line!r}"
+        assert m, f"not an exact pin with its hashes: {line!r}"
         if m["marker"] and not Requirement(f"x; {m['marker']}").marker.evaluate():
             continue
         name = canonicalize_name(m["name"])
@@ -90,11 +99,26 @@ def test_the_lock_is_closed_and_is_what_this_venv_has():
           f"({len(locked)} pins apply here)")
 
 
-def test_make_and_the_image_install_from_the_lock():
+def test_make_and_the_image_install_from_the_lock_with_hashes_required():
     makefile = (ROOT / "Makefile").read_text()
-    assert "pip install --quiet --requirement $(LOCK)" in makefile
+    assert "pip install --quiet --require-hashes --requirement $(LOCK)" in makefile
     assert re.search(r"^LOCK\s*:=\s*requirements\.lock$", makefile, re.M)
+    assert re.search(r"^IMAGE_LOCK\s*:=\s*requirements-image\.lock$", makefile, re.M)
+    assert makefile.count("--generate-hashes --no-header") == 2  # both locks, written by `make lock`
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "--constraint /tmp/requirements.lock" in dockerfile
-    assert LOCK.read_text().startswith("# ") and "make lock" in LOCK.read_text().splitlines()[0]
+    assert "pip install --no-cache-dir --require-hashes --requirement /tmp/requirements-image.lock" \
+        in dockerfile
+    for lock in (LOCK, IMAGE_LOCK):
+        assert lock.read_text().startswith("# ") and "make lock" in lock.read_text().splitlines()[0]
+
+
+def test_the_image_lock_is_the_main_locks_pins_and_hashes():
+    """The image's lock repeats requirements.lock's lines: same version, same hashes."""
+    main = {PIN.match(line)["name"]: line for line in entries(LOCK)}
+    image = [PIN.match(line) for line in entries(IMAGE_LOCK)]
+    assert len(image) > 50
+    for m in image:
+        same = PIN.match(main[m["name"]])
+        assert (m["version"], set(m["hashes"].split())) == \
+            (same["version"], set(same["hashes"].split())), m["name"]
