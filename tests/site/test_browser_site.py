@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support.docs_pages import composed, expanded, fences, pages
+from support.docs_pages import composed, expanded, fences, pages, question_pages
 from support.site import ROOT, SiteServer, html_files, url_of
 from support.waiting import wait_until
 
@@ -23,7 +23,6 @@ BUDGET = 500_000  # bytes a question page may transfer, uncompressed, everything
 # Any URL but the site's own scheme://127.0.0.1 (or localhost, [::1]) with any port.
 OFF_LOOPBACK = re.compile(r"^(?!(data:|blob:|(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/))")
 PARTS = 4  # the every-page test, split so that no part nears pytest's 60 s timeout under load
-QUESTION = re.compile(r"^celery/q\d+-[^/]+/index\.html$")
 
 
 class Watch:
@@ -85,8 +84,10 @@ def _all_urls(site: SiteServer) -> list[str]:
 
 
 def _question_pages(site: SiteServer) -> list[str]:
+    """Every section's question pages, from the description (use_directory_urls)."""
+    built = {p.removesuffix(".md") + "/index.html" for p in question_pages()}
     return [url_of(site.root, f) for f in html_files(site.root)
-            if QUESTION.match(f.relative_to(site.root).as_posix())]
+            if f.relative_to(site.root).as_posix() in built]
 
 
 def _scheme(page) -> str:

@@ -10,9 +10,11 @@ import functools
 import re
 from dataclasses import dataclass
 
+import sections
+
 from .paths import DOCS, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
 
-EXAMPLES = ROOT / "examples"  # every section's: examples/<section>/<module>.py
+ALL_EXAMPLES = ROOT / "examples"  # every section's app root: examples/<section>/<module>.py
 INCLUDES = DOCS / "_includes"
 # Folders under docs/ that are not hand-written pages: fragments and hooks (see exclude_docs in
 # mkdocs.yml), and source/, which tools/source_pages.py generates from the files it shows.
@@ -30,6 +32,7 @@ SECTION_MARKER = re.compile(
     r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]",
     re.I,
 )
+QUESTION_FILE = re.compile(r"^q(\d+)-[a-z0-9-]+\.md$")
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 PYTHON_LANGS = {"python", "py", "python3", "py3"}
 
@@ -75,6 +78,23 @@ def pages() -> list[str]:
         if rel.parts[0] not in NOT_PAGES:
             found.append(rel.as_posix())
     return found
+
+
+def question_pages() -> list[str]:
+    """Every question page, section by section: docs/<section>/q<N>-<slug>.md for each N of
+    the section's range in the description (tools/sections.py)."""
+    found = []
+    for section in sections.all_sections():
+        first, last = section.questions
+        for path in sorted(section.docs.glob("q*-*.md")):
+            m = QUESTION_FILE.match(path.name)
+            if m and first <= int(m[1]) <= last:
+                found.append(path.relative_to(DOCS).as_posix())
+    return sorted(found, key=question_number)
+
+
+def question_number(page: str) -> int:
+    return int(QUESTION_FILE.match(page.rsplit("/", 1)[-1])[1])
 
 
 def raw(page: str) -> str:
@@ -152,7 +172,7 @@ def is_pulled(fence: Fence) -> bool:
 
 def example_texts() -> dict[str, str]:
     """Every module a page may pull code from, by its path from the project root."""
-    files = sorted(EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py"))
+    files = sorted(ALL_EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py"))
     return {p.relative_to(ROOT).as_posix(): p.read_text() for p in files}
 
 
