@@ -8,7 +8,7 @@ STAMP   := $(VENV)/.installed
 LOCK    := requirements.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick includes lint bench lock upgrade system-deps source-pages clean
+.PHONY: docs site test quick includes lint bench lock upgrade system-deps source-pages clean section
 
 # Exactly the locked versions; the project itself is not installed (nothing to import).
 $(STAMP): $(LOCK)
@@ -59,6 +59,12 @@ includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includ
 
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py
+
+# A new section, ready to fill in (tools/new_section.py says what it writes). It needs only
+# the standard library: the project's Python if there is one, else $(PY).
+section:  ## make section NAME=testing TITLE="Testing" [QUESTIONS=41-46]
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) tools/new_section.py \
+	  --name "$(NAME)" --title "$(TITLE)" $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 # Everything a build or a test run writes, and nothing else (.venv stays).
 clean:

@@ -305,15 +305,18 @@ def files_to_take(page: str) -> list[str]:
     return sorted(set(re.findall(r"`(examples/[\w/.-]+)`", prose)))
 
 
-def install_of(page: str) -> Block:
-    """The `pip install` block a page's Try it opens with (pulled from a fragment)."""
+def install_of(page: str) -> str:
+    """The `pip install` line a page's Try it opens with: its section's generated fragment
+    (empty where the section has nothing to install)."""
     section = try_it_section(page)
     first = next(line for line in section.split("\n")[1:] if line.strip())
     m = docs_pages.SNIPPET_LINE.match(first)
-    assert m and m["path"].startswith("docs/_includes/"), (
-        f"{page}: Try it must open with what to install (a --8<-- of the install fragment)")
+    own = section_of(page).install_include.relative_to(ROOT).as_posix()
+    assert m and m["path"] == own, (
+        f"{page}: Try it must open with its section's install line: --8<-- \"{own}\"")
     file = m["path"].removeprefix("docs/")
-    return next(b for b in shown_blocks() if b.file == file and b.check == "install")
+    block = next((b for b in shown_blocks() if b.file == file and b.check == "install"), None)
+    return block.commands[0].text if block else ""
 
 
 def split_assignments(text: str) -> tuple[dict[str, str], str]:
@@ -495,7 +498,8 @@ class SectionContext(Context):
             self.name = f"copy of {', '.join(files)}"
             self.root = workdir / "app"
             self.copied = copy_files(list(files), self.root)
-            self.python = IsolatedEnv(workdir / "venv", parse_install_line(install)).create()
+            requirements = parse_install_line(install) if install else []
+            self.python = IsolatedEnv(workdir / "venv", requirements).create()
         else:
             self.name, self.root, self.copied, self.python = (
                 f"examples/{section.name}/", section.examples, [], None)
@@ -724,7 +728,7 @@ class Runs:
 
     # A copy per distinct (files, install line): pages that say the same share it.
     def copy_context(self, page: str) -> SectionContext:
-        files, install = tuple(files_to_take(page)), install_of(page).commands[0].text
+        files, install = tuple(files_to_take(page)), install_of(page)
         with self.context_lock:
             if (files, install) not in self.contexts:
                 ctx = SectionContext(self.workdir / f"copy-{len(self.contexts)}",
@@ -990,7 +994,7 @@ def test_try_it_runs_in_a_copy_with_only_what_the_page_installs(page, runs):
     for block in blocks:
         runs.futures[block.id].result(timeout=COMMAND_TIMEOUT * (len(block.commands) + 2) + 90)
     ctx = runs.copy_context(page)
-    install = install_of(page).commands[0].text
+    install = install_of(page)
     print(f"\n{page}\n  take: {', '.join(files_to_take(page))} ({len(ctx.copied)} files)"
           f"\n  install: {install}\n  python: {len(ctx.python.dists)} distributions")
     for block in blocks:
@@ -1035,11 +1039,10 @@ def test_blocks_are_found_in_pages_and_in_fragments():
 
 def test_every_question_page_opens_its_try_it_with_the_install_line_and_the_files():
     pages = try_it_pages()
-    assert {"celery/q26-what-is-celery.md", "celery/q27-celery-vs-backgroundtasks.md",
-            "celery/q28-how-celery-works.md"} <= set(pages)
+    assert set(docs_pages.question_pages()) <= set(pages)
     for page in pages:
-        assert install_of(page).commands[0].text == install_line.line(
-            sections.of_path(f"docs/{page}"))
+        section = section_of(page)
+        assert install_of(page) == (install_line.line(section) if section.extra else ""), page
         assert files_to_take(page), f"{page}: Try it names no file or folder to take"
         for name in files_to_take(page):
             assert re.match(r"^examples/[a-z_]+/", name), f"{page}: {name} is not an example"
