@@ -8,11 +8,13 @@ fences they hold.
 
 import functools
 import re
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
 import sections
 
-from .paths import DOCS, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
+from .paths import DOCS, EXAMPLES, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
 
 ALL_EXAMPLES = ROOT / "examples"  # every section's app root: examples/<section>/<module>.py
 INCLUDES = DOCS / "_includes"
@@ -188,9 +190,30 @@ def section_markers(text: str) -> list[tuple[int, str, str]]:
 
 def delegated_blocks(page: str, test_file: str) -> list[list[str]]:
     """A page's ```bash fences as their command lines, each declared delegated to `test_file`
-    (`data-check="delegated"` with a data-reason naming it), which runs them itself."""
-    blocks = [f for f in fences(expanded(page), page) if f.lang == "bash"]
+    (`data-check="delegated"` with a data-reason naming it), which runs them itself. The
+    test module may pass its own `__file__`."""
+    if test_file.startswith("/"):
+        test_file = Path(test_file).relative_to(ROOT).as_posix()
+    # The section's install line (a generated fragment) is checked where it is generated.
+    blocks = [f for f in fences(expanded(page), page)
+              if f.lang == "bash" and 'data-check="install"' not in f.info]
     for fence in blocks:
         assert 'data-check="delegated"' in fence.info and test_file in fence.info, (
             f"{page}:{fence.line}: not delegated to {test_file}: {fence.info}")
     return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+
+
+def in_container(line: str, service: str = "worker") -> str:
+    """What a page's `docker compose exec SERVICE cmd` line runs inside the container: `cmd`,
+    run natively by a test in that service's environment (support.sandbox)."""
+    prefix = f"docker compose exec {service} "
+    assert line.startswith(prefix), f"not a `{prefix}…` line: {line}"
+    return line.removeprefix(prefix)
+
+
+def run_line(line: str, env: dict, cwd: Path = EXAMPLES) -> subprocess.CompletedProcess:
+    """A page's command line, run by bash as written from its app root; it must exit 0."""
+    out = subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=90)
+    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
+    return out
