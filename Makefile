@@ -51,8 +51,10 @@ test: system-deps lint  ## everything: lint, docs checks, real Redis/Celery/SMTP
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
+# SECTION=<name> (a section of pyproject.toml's [tool.guide]): only its tests and the site's.
 quick: system-deps lint  ## the edit loop: lint, then every test not marked slow, without coverage
-	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	paths="$(if $(SECTION),$$($(BIN)/python tools/sections.py --tests $(SECTION)) tests/site)" && \
+	  $(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $$paths $(PYTEST_ARGS)
 
 includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
 	UPDATE_INCLUDES=1 $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
