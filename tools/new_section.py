@@ -13,7 +13,9 @@ writes, for a section `<name>` whose questions follow the last section's (or --q
 - examples/<name>/<name>_basics.py, one module with a section a page can show, and
   tests/<name>/test_<name>_basics.py, its first test, which passes;
 - the section's block in mkdocs.yml's nav, its line in README.md's list of sections, its
-  install line (docs/_includes/<name>-install.md) and the home page's list (docs/index.md).
+  install line (docs/_includes/<name>-install.md) and the home page's list (docs/index.md);
+- where the claims-mutation table (tests/mutants.toml) exists, the first page's entry: the
+  change to the example that makes its claim false, and the test that must then fail.
 
 It refuses a name the description already has, or one whose module would shadow another.
 """
@@ -182,6 +184,15 @@ def test_the_module_runs_as_a_script():
 '''
 
 
+def mutant_entry(section: sections.Section, page: str, number: int) -> str:
+    module = module_name(section.name)
+    return (f'\n[[mutant]]\nclaim = "Q{number}: the example returns the answer the page gives"\n'
+            f'page = "{section.name}/{page}"\nfile = "examples/{section.name}/{module}.py"\n'
+            f'find = \'return "the answer"\'\nreplace = \'return "another answer"\'\n'
+            f'test = "tests/{section.name}/test_{module}.py::'
+            f'test_the_example_says_what_the_page_says"\n')
+
+
 def add_to_nav(text: str, section: sections.Section, question: str, heading: str) -> str:
     """The section's block after the last section's block of the nav."""
     block = (f"  - {section.title}:\n      - {section.name}/index.md\n"
@@ -245,6 +256,11 @@ def create(root: Path, name: str, title: str,
     readme.write_text(add_to_readme(readme.read_text(), section))
     home = home_page.write(root)
     written = [*files, section.install_include, pyproject, mkdocs, readme, home]
+    mutants = root / "tests" / "mutants.toml"
+    if mutants.is_file():
+        mutants.write_text(mutants.read_text().rstrip("\n") + "\n"
+                           + mutant_entry(section, question, number))
+        written.append(mutants)
     return [p.relative_to(root).as_posix() for p in written]
 
 

@@ -4,6 +4,7 @@ builds strictly and passes its own tests and the page checks, in a copy of the p
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import new_section
@@ -33,9 +34,11 @@ def tracked_copy(dest: Path) -> Path:
 
 
 def run(argv: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    # mkdocs.yml names the diagrams' fence format by module: the copy's own, not the one the
+    # venv's editable install points at.
     env = untraced({**untraced(), "NO_MKDOCS_2_WARNING": "1",
-                    "PATH": f"{BIN}:{untraced()['PATH']}"})
-    env.pop("PYTHONPATH", None)
+                    "PATH": f"{BIN}:{untraced()['PATH']}",
+                    "PYTHONPATH": str(cwd / "docs" / "hooks")})
     return subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -51,11 +54,12 @@ def test_make_section_writes_a_section_that_builds_and_passes_its_tests(tmp_path
     written = sorted(line.removeprefix("wrote ") for line in made.stderr.splitlines()
                      if line.startswith("wrote "))
     print("\n`make section` wrote:\n  " + "\n  ".join(written))
+    mutants = ["tests/mutants.toml"] if (ROOT / "tests" / "mutants.toml").is_file() else []
     assert written == sorted([
         f"docs/{NAME}/index.md", f"docs/{NAME}/q{number}-first-question.md",
         f"examples/{NAME}/{NAME}_basics.py", f"tests/{NAME}/test_{NAME}_basics.py",
         f"docs/_includes/{NAME}-install.md", "pyproject.toml", "mkdocs.yml", "README.md",
-        "docs/index.md"])
+        "docs/index.md", *mutants])
     after = sections.load(copy / "pyproject.toml")
     assert [s.name for s in after] == [*(s.name for s in before), NAME]
     assert after[-1].questions == (number, number + 5) and after[-1].extra == ()
@@ -77,9 +81,16 @@ def test_make_section_writes_a_section_that_builds_and_passes_its_tests(tmp_path
     print(f"pytest tests/{NAME} and the page checks, in the copy: {summary}")
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert "failed" not in summary and "error" not in summary, summary
-    assert f"tests/{NAME}/test_{NAME}_basics.py" in run(
-        [str(BIN / "python"), "-m", "pytest", "--collect-only", "-q", f"tests/{NAME}"],
-        copy, 120).stdout
+
+    # The first test can fail: the page's claim made false in the example, it does.
+    mutant = tomllib.loads(new_section.mutant_entry(after[-1], f"q{number}-first-question.md",
+                                                    number))["mutant"][0]
+    example = copy / mutant["file"]
+    assert example.read_text().count(mutant["find"]) == 1
+    example.write_text(example.read_text().replace(mutant["find"], mutant["replace"]))
+    broken = run([str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:randomly",
+                  mutant["test"]], copy, 120)
+    assert broken.returncode == 1 and "1 failed" in broken.stdout, broken.stdout[-2000:]
 
 
 def test_a_name_already_described_is_refused(tmp_path):
