@@ -110,7 +110,7 @@ The answer in depth, each claim next to the code that shows it:
 ```
 
 !!! warning "The usual version says: what the commonly circulated answer claims"
-    **What really happens:** what the test observed instead. Proof:
+    **What really happens:** what the test observed instead. **Proof:**
     {first}.
 
 ## Follow-up questions
