@@ -1040,6 +1040,7 @@ def test_blocks_are_found_in_pages_and_in_fragments():
 def test_every_question_page_opens_its_try_it_with_the_install_line_and_the_files():
     pages = try_it_pages()
     assert set(docs_pages.question_pages()) <= set(pages)
+    assert set(NOT_YET) <= set(pages), "NOT_YET names a page without a Try it"
     for page in pages:
         section = section_of(page)
         assert install_of(page) == (install_line.line(section) if section.extra else ""), page
