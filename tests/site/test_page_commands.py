@@ -19,17 +19,18 @@ lines are comments; in a ```console block only the lines after a `$ ` prompt cou
   `docker compose exec|run [-w DIR] SERVICE cmd` runs `cmd` with that service's environment
   from the app root (the image's WORKDIR, or the examples folder `-w /app/<section>` names),
   once Compose has accepted the line's flags and service, with the compose file's
-  `postgres` served by the private PostgreSQL; another `docker compose ...` line is checked by Compose (as `compose`); other
-  lines run natively.
+  `postgres` served by the private PostgreSQL; another `docker compose ...` line is checked
+  by Compose (as `compose`); other lines run natively.
 - `sandbox-serve`: as `native-serve`, through `docker compose exec`.
 - `compose`: Compose only (no engine runs here): `docker compose config -q` passes, and
   Compose accepts the line up to the point where it needs the engine; an unknown flag or
   service fails.
 - `dry-run`: `make -n`; `data-reason` says why no more.
-- `delegated`: the exception, for a command that needs a server or an observation this
-  runner lacks (a RabbitMQ node, a worker's log read line by line); `data-reason` names the
-  test file that runs the block's lines as written (read from the page with
-  support.docs_pages.delegated_blocks), and says why.
+- `delegated`: the exception, for a block whose proof needs more than what its commands
+  print (a worker's log read line by line, pids compared, a private RabbitMQ node restarted);
+  `data-reason` names the test file that runs the block's lines as written (read from the
+  page with support.docs_pages.delegated_blocks). In a Try it, the copy test below runs its
+  lines in the reader's copy as well.
 - `install`: a section's `pip install` line, in its generated fragment
   (docs/_includes/<section>-install.md). It must be tools/install_line.py's, and the copy's
   Python is built from it. No page types a `pip install` of its own.
