@@ -9,7 +9,7 @@ LOCK    := requirements.lock
 IMAGE_LOCK := requirements-image.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps source-pages clean
+.PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps source-pages clean section
 
 # Exactly the locked versions; the project itself is not installed (nothing to import).
 $(STAMP): $(LOCK)
@@ -60,8 +60,10 @@ test: system-deps lint  ## everything: lint, docs checks, real Redis/Celery/SMTP
 	$(BIN)/coverage combine --quiet
 	$(BIN)/coverage report
 
+# SECTION=<name> (a section of pyproject.toml's [tool.guide]): only its tests and the site's.
 quick: system-deps lint  ## the edit loop: lint, then every test not marked slow, without coverage
-	$(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	paths="$(if $(SECTION),$$($(BIN)/python tools/sections.py --tests $(SECTION)) tests/site)" && \
+	  $(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $$paths $(PYTEST_ARGS)
 
 includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
 	UPDATE_INCLUDES=1 $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
@@ -72,6 +74,12 @@ mutants: $(STAMP) system-deps  ## break each central claim (tests/mutants.toml) 
 
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py
+
+# A new section, ready to fill in (tools/new_section.py says what it writes). It needs only
+# the standard library: the project's Python if there is one, else $(PY).
+section:  ## make section NAME=testing TITLE="Testing" [QUESTIONS=41-46]
+	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) tools/new_section.py \
+	  --name "$(NAME)" --title "$(TITLE)" $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 # Everything a build or a test run writes, and nothing else (.venv stays).
 clean:

@@ -39,7 +39,7 @@ TESTS = Path(__file__).parent
 LONGEST_FIRST = ["celery/test_load_tasks.py", "celery/test_broker_choice.py",
                  "site/test_browser_site.py", "site/test_page_commands.py",
                  "site/test_diagrams.py", "celery/test_api_faults.py",
-                 "databases/test_page_commands.py", "celery/test_pools.py",
+                 "celery/test_pools.py",
                  "tools/test_benchmark.py", "sandbox/test_sandbox_parity.py"]
 assert all((TESTS / name).exists() for name in LONGEST_FIRST), LONGEST_FIRST
 

@@ -2,6 +2,7 @@
 the tools and the home page, so that none of them keeps a list of its own.
 
     python tools/sections.py          # one line per section: name, questions, folders, services
+    python tools/sections.py --tests databases   # tests/databases (`make quick SECTION=…`)
 
 A section `name` is three folders of that name, `docs/<name>/`, `examples/<name>/` (its app
 root: the folder its commands run from, and where its examples import each other by plain
@@ -133,6 +134,14 @@ def clashes(sections: tuple[Section, ...] | None = None) -> list[str]:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--tests"]:
+        try:
+            section = get(sys.argv[2])
+        except (KeyError, IndexError) as exc:
+            names = ", ".join(s.name for s in all_sections())
+            sys.exit(f"{exc}: a section is one of {names}")
+        print(section.tests.relative_to(ROOT).as_posix())
+        sys.exit()
     for s in all_sections():
         print(f"{s.name:10} {s.label:8} docs/{s.name}/ examples/{s.name}/ tests/{s.name}/ "
               f"services: {', '.join(s.services)}; extra: {len(s.extra)} requirements")

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from celery.exceptions import ChordError
 
+from support.docs_pages import delegated_blocks, in_container, run_line
 from support.includes import write_include
 from support.paths import DOCS, EXAMPLES
 from support.waiting import wait_until
@@ -141,19 +142,7 @@ def test_a_chord_counts_its_members_in_the_result_backend(canvas, worker, stack)
 # -- the page's commands, as written ---------------------------------------------------------
 
 PAGE = "celery/q29-canvas.md"
-EXEC = "docker compose exec worker "
 DEMO_LINES = ["chain: 16", "group: [0, 1, 4, 9]", "chord: 14", "partial, immutable: (12, 10)"]
-
-
-def page_blocks(page: str) -> list[list[str]]:
-    from support import docs_pages
-
-    return docs_pages.delegated_blocks(page, "tests/celery/test_canvas.py")
-
-
-def shell(line: str, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
-                          text=True, timeout=90)
 
 
 def ran(log: str) -> dict[str, int]:
@@ -167,14 +156,14 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     sandbox's line against the compose file's worker, run natively (support.sandbox)."""
     from support.sandbox import Clock, NativeStack
 
-    [[worker_line], [demo_line], [sandbox_line]] = page_blocks(PAGE)
+    [[worker_line], [demo_line], [sandbox_line]] = delegated_blocks(PAGE, __file__)
     own = make_stack()
     own.redis  # noqa: B018 (started: env() only names its port)
     env = own.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     page_worker = own.line(worker_line, "page-worker.log", env)
     try:
         page_worker.ready(r"ready\.")
-        out = shell(demo_line, env)
+        out = run_line(demo_line, env)
         assert (out.returncode, out.stdout.splitlines()) == (0, DEMO_LINES), out.stderr[-1500:]
         # The page's worker ran every one: 7 adds (chain 3, partial 2, immutable 2), 8
         # squares (the group's 4, the chord's 4) and the chord's callback.
@@ -183,13 +172,12 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     finally:
         page_worker.stop()
 
-    assert sandbox_line.startswith(EXEC)
     native = NativeStack(tmp_path / "sandbox", own.redis.port, own.smtp.port,
                          Clock("the sandbox's worker, run natively"))
     try:
         native.start("worker")
         native.procs["worker"].wait_for_log(r"ready\.")
-        out = shell(sandbox_line.removeprefix(EXEC), native.env("worker"))
+        out = run_line(in_container(sandbox_line), native.env("worker"))
         assert (out.returncode, out.stdout.splitlines()) == (0, DEMO_LINES), out.stderr[-1500:]
         wait_until(lambda: ran(native.procs["worker"].log) == {
             "add": 7, "slow_square": 8, "total": 1}, 15, "the sandbox worker running the demo")

@@ -6,15 +6,15 @@ The module has its own Redis (`own_stack`) and a prefork worker with one child,
 
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError, TimeLimitExceeded
 
+from support.docs_pages import delegated_blocks, in_container, run_line
 from support.includes import write_include
-from support.paths import DOCS, EXAMPLES
+from support.paths import DOCS
 from support.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -118,22 +118,8 @@ def test_rate_limit_is_per_worker_two_workers_run_twice_the_rate(limits, first, 
 # -- the page's commands, as written ---------------------------------------------------------
 
 PAGE = "celery/q31-time-limits.md"
-EXEC = "docker compose exec worker "
 TASK_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 RATE_TASK = re.compile(r"limits\.call_partner_api\[\S+\] succeeded in \S+: ([0-9.]+)")
-
-
-def page_blocks(page: str) -> list[list[str]]:
-    from support import docs_pages
-
-    return docs_pages.delegated_blocks(page, "tests/celery/test_limits.py")
-
-
-def shell(line: str, env: dict) -> str:
-    out = subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
-                         text=True, timeout=90)
-    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
-    return out.stdout
 
 
 def check_limits(worker, client, soft_id: str, hard_id: str) -> None:
@@ -156,7 +142,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     from support.sandbox import Clock, NativeStack
     from support.stack import pinned_client
 
-    [[worker_line], calls, [sandbox_worker], sandbox_calls] = page_blocks(PAGE)
+    [[worker_line], calls, [sandbox_worker], sandbox_calls] = delegated_blocks(PAGE, __file__)
     assert len(calls) == 3 and len(sandbox_calls) == 2
     own = make_stack()
     own.redis  # noqa: B018 (started: env() only names its port)
@@ -165,7 +151,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     worker = own.line(worker_line, "page-worker.log", env)
     try:
         worker.ready(r"ready\.")
-        soft_id, hard_id, batch = (shell(line, env).strip() for line in calls)
+        soft_id, hard_id, batch = (run_line(line, env).stdout.strip() for line in calls)
         assert batch == ""  # the python line prints nothing: the worker's log shows the rate
         check_limits(worker, client, soft_id, hard_id)
         started = wait_until(lambda: len(s := RATE_TASK.findall(worker.log)) == 20 and s, 30,
@@ -181,12 +167,10 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     # The sandbox keeps its results in db 0 (docker-compose.yml): a client of those URLs.
     sandbox_client = pinned_client(sandbox_env["CELERY_BROKER_URL"],
                                    sandbox_env["CELERY_RESULT_BACKEND"], "sandbox-client")
-    assert sandbox_worker.startswith(EXEC)
-    worker = own.line(sandbox_worker.removeprefix(EXEC), "sandbox-worker.log", sandbox_env)
+    worker = own.line(in_container(sandbox_worker), "sandbox-worker.log", sandbox_env)
     try:
         worker.ready(r"ready\.")
-        assert all(line.startswith(EXEC) for line in sandbox_calls)
-        soft_id, hard_id = (shell(line.removeprefix(EXEC), sandbox_env).strip()
+        soft_id, hard_id = (run_line(in_container(line), sandbox_env).stdout.strip()
                             for line in sandbox_calls)
         check_limits(worker, sandbox_client, soft_id, hard_id)
     finally:

@@ -11,7 +11,6 @@ of its own so that a test chooses the pool by choosing the queue:
 import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,8 +18,9 @@ from pathlib import Path
 import pytest
 from celery import group
 
+from support.docs_pages import delegated_blocks, in_container, run_line
 from support.includes import write_include
-from support.paths import DOCS, EXAMPLES
+from support.paths import DOCS
 from support.proofs import together
 
 pytestmark = pytest.mark.slow
@@ -112,21 +112,7 @@ def test_a_leaking_child_is_replaced_after_the_task_that_crossed_the_limit(pools
 # -- the page's commands, as written ---------------------------------------------------------
 
 PAGE = "celery/q30-pools.md"
-EXEC = "docker compose exec worker "
 TASK_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def page_blocks(page: str) -> list[list[str]]:
-    from support import docs_pages
-
-    return docs_pages.delegated_blocks(page, "tests/celery/test_pools.py")
-
-
-def shell(line: str, env: dict) -> subprocess.CompletedProcess:
-    out = subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env, capture_output=True,
-                         text=True, timeout=90)
-    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
-    return out
 
 
 def test_the_pages_commands_run_as_written(make_stack, tmp_path):
@@ -135,7 +121,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
     sandbox's line against the compose file's worker, run natively (support.sandbox)."""
     from support.sandbox import Clock, NativeStack
 
-    [worker_lines, call_lines, [sandbox_line]] = page_blocks(PAGE)
+    [worker_lines, call_lines, [sandbox_line]] = delegated_blocks(PAGE, __file__)
     assert len(worker_lines) == 2 and len(call_lines) == 3
     own = make_stack()
     own.redis  # noqa: B018 (started: env() only names its port)
@@ -146,7 +132,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
         proc = own.line(worker_line, f"page-worker-{n}.log", env)
         try:
             proc.ready(r"ready\.")
-            ids = [shell(line, env).stdout.strip() for line in call_lines]
+            ids = [run_line(line, env).stdout.strip() for line in call_lines]
             assert all(re.fullmatch(TASK_ID, task_id) for task_id in ids), ids
             pids[n] = [client.AsyncResult(task_id).get(timeout=30) for task_id in ids]
             for task_id, pid in zip(ids, pids[n], strict=True):
@@ -160,14 +146,13 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
             before, leaked, after = pids[1]
             assert leaked == before and after != before and children == [after]
 
-    assert sandbox_line.startswith(EXEC)
     native = NativeStack(tmp_path / "sandbox", own.redis.port, own.smtp.port,
                          Clock("the sandbox's worker, run natively"))
     try:
         native.start("worker")
         worker = native.procs["worker"]
         worker.wait_for_log(r"ready\.")
-        out = shell(sandbox_line.removeprefix(EXEC), native.env("worker"))
+        out = run_line(in_container(sandbox_line), native.env("worker"))
         text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout)
         assert re.match(r"->\s+celery@\S+: OK\n", text), text
         stats = json.loads(text[text.index("{"):text.rindex("}") + 1])

@@ -7,7 +7,6 @@ started and stopped inside the cost test, before the subprocess worker's fixture
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,8 +16,9 @@ import pytest
 from kombu.exceptions import EncodeError
 
 from support.broker_watch import NothingPublished
+from support.docs_pages import run_line
 from support.includes import write_include
-from support.paths import DOCS, EXAMPLES
+from support.paths import DOCS
 from support.proofs import never
 from support.waiting import wait_until
 
@@ -173,7 +173,6 @@ def test_the_pages_commands_print_without_a_worker(own_stack):
     assert len(shown) == 2
     env = own_stack.env(PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     waiting = own_stack.redis.client(0).llen("reports")
-    outputs = [subprocess.run(["bash", "-c", line], cwd=EXAMPLES, env=env,
-                              capture_output=True, text=True, timeout=60) for line in shown]
-    assert [(o.returncode, o.stdout) for o in outputs] == [(0, "300\n"), (0, "invoice-7.pdf\n")]
+    outputs = [run_line(line, env).stdout for line in shown]
+    assert outputs == ["300\n", "invoice-7.pdf\n"]
     assert own_stack.redis.client(0).llen("reports") == waiting  # eager sent nothing

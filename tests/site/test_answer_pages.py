@@ -20,12 +20,18 @@ from pathlib import Path
 
 import pytest
 
-from support.docs_pages import DOCS, ROOT, composed, pages
+from support.docs_pages import (
+    DOCS,
+    NOT_PAGES,
+    QUESTION_FILE,
+    ROOT,
+    composed,
+    question_pages,
+)
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
 
 MAX_WORDS = 80
-QUESTION = re.compile(r"^[a-z]+/q\d+-[^/]+\.md$")
 BOX = re.compile(r'^(?P<indent> *)!!! quote "What to say[^"]*"\n(?P<body>(?:(?P=indent) {4}.*\n|\n)+)',
                  re.M)
 USUAL = re.compile(r'^(?P<indent> *)[!?]{3}\+? (?:warning|danger) "(?:The usual version says|'
@@ -46,8 +52,33 @@ def boxes(text: str) -> list[str]:
     return [m["body"] for m in BOX.finditer(text)]
 
 
+def test_every_question_file_is_a_question_of_its_section():
+    """A page named q<N>-… is one of its section's questions by the description: one that
+    falls outside every range would miss every check of a question page."""
+    named = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.glob("*/q*.md")
+                   if QUESTION_FILE.match(p.name) and p.parent.name not in NOT_PAGES)
+    assert named == sorted(question_pages())
+    numbers = [int(QUESTION_FILE.match(p.split("/")[1])[1]) for p in question_pages()]
+    assert len(numbers) == len(set(numbers)), "two pages share a question number"
+
+
+# The parts of every question page, in this order.
+PARTS = ["## In 30 seconds", '!!! quote "What to say"', "## The full answer",
+         "The usual version says", "## Follow-up questions", "## Try it", "### In the sandbox",
+         "## Sources"]
+
+
+@pytest.mark.parametrize("page", question_pages())
+def test_each_question_page_has_every_part_in_order(page):
+    text = composed(page)
+    positions = {part: text.find(part) for part in PARTS}
+    missing = [part for part, at in positions.items() if at == -1]
+    assert not missing, f"{page}: no {missing}"
+    assert list(positions.values()) == sorted(positions.values()), positions
+
+
 def test_every_question_page_has_a_what_to_say_box():
-    questions = [page for page in pages() if QUESTION.match(page)]
+    questions = question_pages()
     assert len(questions) >= 3
     for page in questions:
         assert boxes(composed(page)), f"{page} has no What to say box"

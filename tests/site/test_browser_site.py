@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from support.docs_pages import composed, expanded, fences, pages
+from support.docs_pages import composed, expanded, fences, pages, question_pages
 from support.site import ROOT, SiteServer, html_files, url_of
 from support.waiting import wait_until
 
@@ -23,8 +23,6 @@ BUDGET = 450_000  # bytes a page may transfer, uncompressed, everything included
 # Any URL but the site's own scheme://127.0.0.1 (or localhost, [::1]) with any port.
 OFF_LOOPBACK = re.compile(r"^(?!(data:|blob:|(https?|wss?)://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/))")
 PARTS = 4  # the every-page test, split so that no part nears pytest's 60 s timeout under load
-QUESTION = re.compile(r"^celery/q\d+-[^/]+/index\.html$")
-EVERY_QUESTION = re.compile(r"^[a-z-]+/q\d+-[^/]+/index\.html$")  # of every section
 
 
 class Watch:
@@ -85,9 +83,11 @@ def _all_urls(site: SiteServer) -> list[str]:
     return [url_of(site.root, f) for f in html_files(site.root)]
 
 
-def _question_pages(site: SiteServer, which: re.Pattern = QUESTION) -> list[str]:
+def _question_pages(site: SiteServer) -> list[str]:
+    """Every section's question pages, from the description (use_directory_urls)."""
+    built = {p.removesuffix(".md") + "/index.html" for p in question_pages()}
     return [url_of(site.root, f) for f in html_files(site.root)
-            if which.match(f.relative_to(site.root).as_posix())]
+            if f.relative_to(site.root).as_posix() in built]
 
 
 def _scheme(page) -> str:
@@ -285,7 +285,7 @@ def test_question_and_rehearsal_pages_weigh_at_most_450_kb(browser, site, watch)
     rows = []
     rehearsal = _rehearsal_pages(site)
     assert len(rehearsal) >= 3
-    for url in _question_pages(site, EVERY_QUESTION) + rehearsal:
+    for url in _question_pages(site) + rehearsal:
         ctx = _new_context(browser, site, watch)
         page = watch.attach(ctx.new_page())
         site.log.clear()

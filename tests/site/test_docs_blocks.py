@@ -11,7 +11,7 @@ import pytest
 from pytest_examples import find_examples
 
 from support import docs_pages
-from support.docs_pages import EXAMPLES, TOOLS, expanded, fences, is_pulled, pages
+from support.docs_pages import ALL_EXAMPLES, TOOLS, expanded, fences, is_pulled, pages
 
 PAGES = pages()
 
@@ -19,7 +19,7 @@ PAGES = pages()
 def test_every_section_marker_has_its_pair():
     problems = []
     sections = 0
-    for path in sorted(EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py")):
+    for path in sorted(ALL_EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py")):
         open_at: dict[str, int] = {}
         closed: set[str] = set()
         for line, kind, name in docs_pages.section_markers(path.read_text()):

@@ -12,13 +12,12 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
-from support.docs_pages import SNIPPET_LINE, composed, pages
+from support.docs_pages import SNIPPET_LINE, composed, pages, question_pages
 from support.site import ROOT, html_files, shared_build, url_of
 
 pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs in this process
 
 BASE = "http://site.invalid"  # any origin: only same-origin links are internal
-QUESTION = re.compile(r"^celery/q\d+-[^/]+\.md$")
 PULLED = re.compile(r"^(?P<module>examples/[a-z_]+/[A-Za-z0-9_]+)\.py:")
 
 
@@ -126,7 +125,7 @@ def _modules_pulled(md: str) -> list[str]:
 
 
 def test_each_question_page_links_to_its_example_modules_and_their_tests(site, parsed):
-    questions = [p for p in pages() if QUESTION.match(p)]
+    questions = question_pages()  # every section's, from the description
     assert len(questions) >= 3, questions
     report, missing = [], []
     for md in questions:

@@ -8,11 +8,15 @@ fences they hold.
 
 import functools
 import re
+import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 
-from .paths import DOCS, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
+import sections
 
-EXAMPLES = ROOT / "examples"  # every section's: examples/<section>/<module>.py
+from .paths import DOCS, EXAMPLES, ROOT, TOOLS  # noqa: F401 (TOOLS: the tools, whose code a page may show too)
+
+ALL_EXAMPLES = ROOT / "examples"  # every section's app root: examples/<section>/<module>.py
 INCLUDES = DOCS / "_includes"
 # Folders under docs/ that are not hand-written pages: fragments and hooks (see exclude_docs in
 # mkdocs.yml), and source/, which tools/source_pages.py generates from the files it shows.
@@ -30,6 +34,7 @@ SECTION_MARKER = re.compile(
     r"-{1,}8<-{1,}[ \t]+\[[ \t]*(?P<type>start|end)[ \t]*:[ \t]*(?P<name>[a-z][-_0-9a-z]*)[ \t]*\]",
     re.I,
 )
+QUESTION_FILE = re.compile(r"^q(\d+)-[a-z0-9-]+\.md$")
 FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^`\n]*)$")
 PYTHON_LANGS = {"python", "py", "python3", "py3"}
 
@@ -75,6 +80,23 @@ def pages() -> list[str]:
         if rel.parts[0] not in NOT_PAGES:
             found.append(rel.as_posix())
     return found
+
+
+def question_pages() -> list[str]:
+    """Every question page, section by section: docs/<section>/q<N>-<slug>.md for each N of
+    the section's range in the description (tools/sections.py)."""
+    found = []
+    for section in sections.all_sections():
+        first, last = section.questions
+        for path in sorted(section.docs.glob("q*-*.md")):
+            m = QUESTION_FILE.match(path.name)
+            if m and first <= int(m[1]) <= last:
+                found.append(path.relative_to(DOCS).as_posix())
+    return sorted(found, key=question_number)
+
+
+def question_number(page: str) -> int:
+    return int(QUESTION_FILE.match(page.rsplit("/", 1)[-1])[1])
 
 
 def raw(page: str) -> str:
@@ -152,7 +174,7 @@ def is_pulled(fence: Fence) -> bool:
 
 def example_texts() -> dict[str, str]:
     """Every module a page may pull code from, by its path from the project root."""
-    files = sorted(EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py"))
+    files = sorted(ALL_EXAMPLES.glob("*/**/*.py")) + sorted(TOOLS.glob("*.py"))
     return {p.relative_to(ROOT).as_posix(): p.read_text() for p in files}
 
 
@@ -168,7 +190,10 @@ def section_markers(text: str) -> list[tuple[int, str, str]]:
 
 def delegated_blocks(page: str, test_file: str) -> list[list[str]]:
     """A page's ```bash fences as their command lines, each declared delegated to `test_file`
-    (`data-check="delegated"` with a data-reason naming it), which runs them itself."""
+    (`data-check="delegated"` with a data-reason naming it), which runs them itself. The
+    test module may pass its own `__file__`."""
+    if test_file.startswith("/"):
+        test_file = Path(test_file).relative_to(ROOT).as_posix()
     # The section's install line (a generated fragment) is checked where it is generated.
     blocks = [f for f in fences(expanded(page), page)
               if f.lang == "bash" and 'data-check="install"' not in f.info]
@@ -176,3 +201,19 @@ def delegated_blocks(page: str, test_file: str) -> list[list[str]]:
         assert 'data-check="delegated"' in fence.info and test_file in fence.info, (
             f"{page}:{fence.line}: not delegated to {test_file}: {fence.info}")
     return [[line for line in f.body.splitlines() if line.strip()] for f in blocks]
+
+
+def in_container(line: str, service: str = "worker") -> str:
+    """What a page's `docker compose exec SERVICE cmd` line runs inside the container: `cmd`,
+    run natively by a test in that service's environment (support.sandbox)."""
+    prefix = f"docker compose exec {service} "
+    assert line.startswith(prefix), f"not a `{prefix}…` line: {line}"
+    return line.removeprefix(prefix)
+
+
+def run_line(line: str, env: dict, cwd: Path = EXAMPLES) -> subprocess.CompletedProcess:
+    """A page's command line, run by bash as written from its app root; it must exit 0."""
+    out = subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True,
+                         text=True, timeout=90)
+    assert out.returncode == 0, f"{line}: exit {out.returncode}\n{out.stderr[-1500:]}"
+    return out

@@ -6,5 +6,6 @@ ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 DOCS = ROOT / "docs"
 TOOLS = ROOT / "tools"
-# The Celery section's application root: its commands, and the processes the tests start, run here.
+# The Celery section's application root: its commands, and the processes the tests start, run
+# here. (examples/ itself, every section's app roots, is support.docs_pages.ALL_EXAMPLES.)
 EXAMPLES = ROOT / "examples" / "celery"

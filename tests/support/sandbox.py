@@ -13,7 +13,8 @@ No Docker engine runs here, so the sandbox is proven two ways:
   and these are the only rewrites, all of values Docker would have supplied:
 
   - hostnames: the `redis` and `mailpit` services become the Redis and SMTP sink of a
-    support.stack.Stack (127.0.0.1 and their ports), in environment values only;
+    support.stack.Stack (127.0.0.1 and their ports), in environment values only (and
+    `postgres`, a private PostgreSQL, where a test serves it: `endpoints`);
   - named volumes: a path under a volume's mount point (`/app/media`, `/var/lib/celery-beat`)
     becomes the same path under a temp folder, in environment values and command arguments;
     the `media` volume starts with examples/celery/sample_media/ in it, as Docker fills an empty
@@ -221,7 +222,9 @@ class NativeStack:
             url = urlsplit(value)
             native = self.endpoints.get(url.hostname or "", {}).get(url.port or 0)
             if native:
-                value = urlunsplit(url._replace(netloc=f"127.0.0.1:{native}"))
+                userinfo = url.netloc.rpartition("@")[0]
+                netloc = f"{userinfo}@127.0.0.1:{native}" if userinfo else f"127.0.0.1:{native}"
+                value = urlunsplit(url._replace(netloc=netloc))
         elif value in self.endpoints:  # SMTP_HOST: mailpit
             value = "127.0.0.1"
         elif key.endswith("_PORT"):  # SMTP_PORT: 1025, when SMTP_HOST names a service

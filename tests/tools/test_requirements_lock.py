@@ -104,11 +104,12 @@ def test_make_and_the_image_install_from_the_lock_with_hashes_required():
     assert "pip install --quiet --require-hashes --requirement $(LOCK)" in makefile
     assert re.search(r"^LOCK\s*:=\s*requirements\.lock$", makefile, re.M)
     assert re.search(r"^IMAGE_LOCK\s*:=\s*requirements-image\.lock$", makefile, re.M)
-    assert makefile.count("--generate-hashes --no-header") == 2  # both locks, written by `make lock`
+    # Both locks, written by `make lock`.
+    assert makefile.count("--generate-hashes --no-header") == 2
     assert "make test" in (ROOT / ".ci" / "run").read_text()
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "pip install --no-cache-dir --require-hashes --requirement /tmp/requirements-image.lock" \
-        in dockerfile
+    assert ("pip install --no-cache-dir --require-hashes "
+            "--requirement /tmp/requirements-image.lock") in dockerfile
     for lock in (LOCK, IMAGE_LOCK):
         assert lock.read_text().startswith("# ") and "make lock" in lock.read_text().splitlines()[0]
 

@@ -1,5 +1,9 @@
 """tools/sections.py: the one description of the sections, and what it guards."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import sections
 
 from support.paths import ROOT
@@ -11,7 +15,9 @@ def test_every_section_has_its_three_folders_and_its_extra():
     for section in described:
         for folder in (section.docs, section.examples, section.tests):
             assert folder.is_dir(), f"section {section.name}: {folder} is missing"
-        assert section.extra, f"section {section.name}: an empty extra"
+        # Its extra may be empty (examples that need only the standard library): its install
+        # line then says there is nothing to install.
+        assert section.install_include.is_file(), f"{section.name}: no install line"
         assert (section.docs / "index.md").is_file(), f"{section.name}: no index page"
 
 
@@ -55,3 +61,20 @@ def test_a_module_two_sections_share_is_a_clash(tmp_path):
     assert found == ["queue: examples/one/ shadows the standard library",
                      "api: examples/one/ and examples/two/",
                      "sqlalchemy: examples/two/ shadows an installed package"]
+
+
+def test_make_quick_takes_one_section_by_its_name_in_the_description():
+    """`make quick SECTION=<name>` runs tests/<name>/ and the site's checks, and a name the
+    description lacks stops it before pytest starts."""
+    tools = Path(sections.__file__).parent
+    for section in sections.all_sections():
+        out = subprocess.run([sys.executable, str(tools / "sections.py"), "--tests",
+                              section.name], capture_output=True, text=True, timeout=30)
+        assert out.stdout.strip() == f"tests/{section.name}"
+    out = subprocess.run([sys.executable, str(tools / "sections.py"), "--tests", "nosuch"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode != 0 and "no section 'nosuch'" in out.stderr
+    dry = subprocess.run(["make", "-n", "quick", "SECTION=databases", "-o", "system-deps",
+                          "-o", "lint"], cwd=sections.ROOT, capture_output=True, text=True,
+                         timeout=30)
+    assert "tools/sections.py --tests databases) tests/site\"" in dry.stdout, dry.stdout
