@@ -19,6 +19,9 @@ pytestmark = pytest.mark.usefixtures("untraced_module")  # no example code runs 
 
 BASE = "http://site.invalid"  # any origin: only same-origin links are internal
 PULLED = re.compile(r"^(?P<module>examples/[a-z_]+/[A-Za-z0-9_]+)\.py:")
+# Code pulled from a file below a section's app root (a container's program, a suite a
+# reader runs): shown code too, tested by the module test its page's Sources names.
+PULLED_BELOW = re.compile(r"^examples/[a-z_]+/[\w/]+/[\w.-]+:")
 
 
 class _Page(HTMLParser):
@@ -135,7 +138,8 @@ def test_each_question_page_links_to_its_example_modules_and_their_tests(site, p
             for link in parsed[url].links
         }
         modules = _modules_pulled(md)
-        if not modules:
+        if not modules and not any(PULLED_BELOW.match(m["path"]) for m in map(
+                SNIPPET_LINE.match, composed(md).split("\n")) if m):
             missing.append(f"{md} shows no code from examples/")
         for m in modules:  # examples/<section>/<module>, tested by tests/<section>/test_<module>
             section, name = m.split("/")[1:]
