@@ -971,10 +971,7 @@ def check_prints(block: Block) -> None:
 
 # Question pages whose Try it does not yet run as written in a reader's copy, and why: the
 # page's text must change (each is expected to fail until it does, and to pass after).
-NOT_YET = {
-    "celery/q34-redis-or-rabbitmq.md": "its second worker starts while the first runs, under "
-    "the same node name: RabbitMQ refuses it (ResourceLocked on the pidbox queue)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def copy_cases() -> list:
