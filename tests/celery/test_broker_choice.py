@@ -455,7 +455,7 @@ def test_the_sandbox_rabbitmq_worker_runs_natively(rabbit, own_stack, tmp_path):
     stack.endpoints["rabbitmq"] = {5672: rabbit.port}
     assert "worker-rabbitmq" in stack.python_services()
     env = stack.env("worker-rabbitmq")
-    assert env["CELERY_BROKER_URL"] == f"amqp://127.0.0.1:{rabbit.port}//"
+    assert env["CELERY_BROKER_URL"] == f"amqp://guest:guest@127.0.0.1:{rabbit.port}//"
     try:
         stack.start("worker-rabbitmq")
         ping = stack.wait_healthy("worker-rabbitmq")  # celery inspect ping, over AMQP
