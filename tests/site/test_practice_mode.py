@@ -24,9 +24,16 @@ MARKS = "practice.marks.v1"
 ROUND = "practice.round.v1"
 
 
+def _sections() -> list[dict]:
+    return json.loads(rehearse.PRACTICE_JSON.read_text())["sections"]
+
+
+def _names() -> list[str]:
+    return [s["name"] for s in _sections()]
+
+
 def _section() -> dict:
-    data = json.loads(rehearse.PRACTICE_JSON.read_text())
-    return next(s for s in data["sections"] if s["name"] == SECTION)
+    return next(s for s in _sections() if s["name"] == SECTION)
 
 
 def _tab_to(page, selector: str, backwards: bool = False, limit: int = 30) -> None:
@@ -70,10 +77,14 @@ def test_a_full_round_by_keyboard_with_timer_reveal_marks_and_reload(
         page.evaluate("document$.next(document)")
         assert page.locator(".practice-setup").count() == 1
 
-        # Choose Databases alone, by keyboard: untick every other section, then start.
-        for box in page.locator("input[name=section]").all():
-            if box.get_attribute("value") != SECTION:
-                _tab_to(page, f"input[value={box.get_attribute('value')!r}]", backwards=True)
+        # Choose Databases alone, by keyboard: untick every other section, then start. The
+        # focus starts on "Start a round", after the boxes: Shift+Tab walks them last to first.
+        names = [b.get_attribute("value") for b in page.locator("input[name=section]").all()]
+        assert names == _names() and SECTION in names  # one box per section, in order
+        assert page.evaluate("document.activeElement.matches('button.md-button--primary')")
+        for name in reversed(names):
+            if name != SECTION:
+                _tab_to(page, f"input[value={name!r}]", backwards=True)
                 page.keyboard.press("Space")
         assert [b.get_attribute("value") for b in
                 page.locator("input[name=section]:checked").all()] == [SECTION]
@@ -146,10 +157,11 @@ def test_a_full_round_by_keyboard_with_timer_reveal_marks_and_reload(
         assert set(deck[:len(review)]) == review and _shown(page) in review
         width_ok = page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
         assert width_ok, "the page scrolls sideways"
-        shape = page.evaluate("""() => ({
-            card: document.querySelector('.practice-card').getBoundingClientRect().width,
-            timer: parseFloat(getComputedStyle(document.querySelector('.practice-timer')).fontSize),
-            text: parseFloat(getComputedStyle(document.querySelector('.practice-progress')).fontSize)})""")
+        shape = page.evaluate("""() => {
+            const size = (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize);
+            return {card: document.querySelector('.practice-card').getBoundingClientRect().width,
+                    timer: size('.practice-timer'), text: size('.practice-progress')};
+        }""")
         page.screenshot(path=SHOTS / f"next-round-{width}-{scheme}.png")
     finally:
         context.close()
