@@ -106,12 +106,15 @@ class IsolatedEnv:
 
 def copy_files(names: list[str], dest: Path) -> list[str]:
     """Copy the files (or whole folders, named with a trailing /) a page lists into `dest`,
-    flat, as a reader would; returns what landed there."""
+    as a reader would; returns what landed there. A folder named alone is the one the reader
+    works in (its contents land in `dest`); a folder named beside files is taken with them,
+    keeping its name (`dest/<folder>/`), as "from the folder holding them" reads."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in names:
         source = ROOT / name
         if name.endswith("/"):
-            shutil.copytree(source, dest, dirs_exist_ok=True,
+            into = dest if len(names) == 1 else dest / source.name
+            shutil.copytree(source, into, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "media",
                                                           "celerybeat-schedule*"))
         else:
