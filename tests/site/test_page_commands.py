@@ -83,7 +83,7 @@ from support.sandbox import (
     native_stack,
     resolved,
 )
-from support.try_it import IsolatedEnv, copy_files, parse_install_line
+from support.try_it import IsolatedEnv, copy_files, is_app_root, parse_install_line
 from support.untraced import environ, untraced
 from support.waiting import free_port, port_open, wait_until
 
@@ -1027,9 +1027,10 @@ def test_try_it_runs_in_a_copy_with_only_what_the_page_installs(page, runs):
     assert files_to_take(page), f"{page}: Try it names no file or folder to take"
     # Nothing but what the page names: every file of the copy is one of them, or in one.
     taken = [ROOT / name for name in files_to_take(page)]
-    alone = len(taken) == 1  # a folder named alone lands flat; beside files, under its name
-    assert all(any(((source if alone else source.parent) / f).is_file() if source.is_dir()
-                   else source.name == f for source in taken) for f in ctx.copied), ctx.copied
+    # (A section's folder lands flat; a folder inside one, under its name.)
+    assert all(any(((source if is_app_root(source) else source.parent) / f).is_file()
+                   if source.is_dir() else source.name == f for source in taken)
+               for f in ctx.copied), ctx.copied
     # Only what the line names: the project's test tools are not there, nor is pip.
     # (The probe is a test tool of the project's that no section's install line names.)
     assert "pytest_timeout" not in install.replace("-", "_"), install
