@@ -26,13 +26,13 @@ NAME_MAX = 40
 
 metadata = MetaData()
 customers = Table(
-    "customers", metadata,
+    "shop_customers", metadata,
     Column("id", Integer, primary_key=True),
     Column("email", String(254), nullable=False),
     Column("name", String(NAME_MAX), nullable=False),
 )
 # One customer per address, whatever its case: Ann@Example.com is ann@example.com.
-Index("customers_email_key", func.lower(customers.c.email), unique=True)
+Index("shop_customers_email_key", func.lower(customers.c.email), unique=True)
 # --8<-- [end:table]
 
 

@@ -16,11 +16,12 @@ from sqlalchemy import create_engine, text
 
 SCRIPT = Path(__file__).with_name("order_total.js")
 SCHEMA = """
-CREATE TABLE IF NOT EXISTS products (id int PRIMARY KEY, name text NOT NULL,
-                                     price_cents int NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (id int PRIMARY KEY, discount_percent int NOT NULL);
-CREATE TABLE IF NOT EXISTS order_lines (order_id int REFERENCES orders, product_id int
-                                        REFERENCES products, quantity int NOT NULL);
+CREATE TABLE IF NOT EXISTS shop_products (id int PRIMARY KEY, name text NOT NULL,
+                                          price_cents int NOT NULL);
+CREATE TABLE IF NOT EXISTS shop_orders (id int PRIMARY KEY, discount_percent int NOT NULL);
+CREATE TABLE IF NOT EXISTS shop_order_lines (order_id int REFERENCES shop_orders,
+                                             product_id int REFERENCES shop_products,
+                                             quantity int NOT NULL);
 """
 
 
@@ -38,9 +39,9 @@ def apply_discount(subtotal_cents: int, percent: int) -> int:
 # --8<-- [start:sql]
 SUBTOTAL = text("""
     SELECT o.discount_percent, coalesce(sum(l.quantity * p.price_cents), 0) AS subtotal
-    FROM orders o
-    LEFT JOIN order_lines l ON l.order_id = o.id
-    LEFT JOIN products p ON p.id = l.product_id
+    FROM shop_orders o
+    LEFT JOIN shop_order_lines l ON l.order_id = o.id
+    LEFT JOIN shop_products p ON p.id = l.product_id
     WHERE o.id = :order_id
     GROUP BY o.discount_percent
 """)
@@ -86,10 +87,11 @@ def create_and_fill(engine) -> None:
     """Two products and one order: 2 pens and 2 notebooks, 10% off."""
     with engine.begin() as conn:
         conn.exec_driver_sql(SCHEMA)
-        conn.exec_driver_sql("TRUNCATE order_lines, orders, products")
-        conn.exec_driver_sql("INSERT INTO products VALUES (1, 'pen', 250), (2, 'notebook', 400)")
-        conn.exec_driver_sql("INSERT INTO orders VALUES (1, 10)")
-        conn.exec_driver_sql("INSERT INTO order_lines VALUES (1, 1, 2), (1, 2, 2)")
+        conn.exec_driver_sql("TRUNCATE shop_order_lines, shop_orders, shop_products")
+        conn.exec_driver_sql(
+            "INSERT INTO shop_products VALUES (1, 'pen', 250), (2, 'notebook', 400)")
+        conn.exec_driver_sql("INSERT INTO shop_orders VALUES (1, 10)")
+        conn.exec_driver_sql("INSERT INTO shop_order_lines VALUES (1, 1, 2), (1, 2, 2)")
 
 
 def main() -> None:

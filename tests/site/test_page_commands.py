@@ -83,7 +83,7 @@ from support.sandbox import (
     native_stack,
     resolved,
 )
-from support.try_it import IsolatedEnv, copy_files, parse_install_line
+from support.try_it import IsolatedEnv, copy_files, is_app_root, parse_install_line
 from support.untraced import environ, untraced
 from support.waiting import free_port, port_open, wait_until
 
@@ -159,6 +159,25 @@ PRINTS = [
     (r"^alembic current$", r"^0003 \(head\)$"),
     (r"^alembic downgrade base$", r"\A\Z"),
     (r"^python job_queue\.py$", r"^jobs taken: 100, distinct: 100, taken twice: 0$"),
+    # The Testing pages.
+    (r"^python order_totals\.py$",
+     r"^order 1: subtotal 1300 cents, 10% off, total 1170 cents$"),
+    (r"^python customer_store\.py$",
+     r"^refused: ann@example\.com is taken\n\{'id': \d+, 'email': 'Ann@Example\.com', "
+     r"'name': 'Ann Lee'\}$"),
+    (r"^python -m pytest -q -s fixture_suite$", r"^created database test_master$"),
+    (r"^python -m pytest -q -n 2 fixture_suite$", r"^5 passed"),
+    (r"^python -m pytest -q -p randomly --randomly-seed=1618 flaky_suite/test_rates_isolated",
+     r"^\d+ passed"),
+    (r"^python -m pytest -q -p no:randomly flaky_suite/test_rates_order_dependent", r"^2 passed"),
+    (r"^python -m pytest -q flaky_suite/test_trial_clock", r"^2 passed"),
+    (r"^python -m pytest -q async_suite$", r"^1 passed"),
+    (r"^python -m coverage run --branch -m pytest -q shipping_tests/test_weak\.py$",
+     r"^\d+ passed"),
+    # No missed line (Miss 0), one partial branch (BrPart 1): 16->18.
+    (r"^python -m coverage report -m$", r"^shipping_fee\.py\s+\d+\s+0\s+\d+\s+1\s.*16->18"),
+    (r"^mutmut run$", r"(\d+)/\1 +🎉 \d+ .*🙁 [1-9]"),  # all mutants tried, some survived
+    (r"^mutmut results$", r"^\s*shipping_fee\.x_shipping_fee__mutmut_\d+: survived$"),
 ]
 # The mail a question page's Try it sends, seen by the SMTP server the page starts.
 MAIL = {
@@ -700,7 +719,12 @@ class Runs:
                 self.stack = self.exit.enter_context(
                     native_stack(workdir / "stack", clock, traced=False))
                 if postgres:
-                    self.serve_compose_postgres(postgres)
+                    # The sandbox's `postgres` is a server of its own, not the reader's
+                    # localhost:5432: a page's Try it and its sandbox line may both create
+                    # the same database (Q43's test_master) at the same moment.
+                    sandbox_postgres = PostgresServer().start()
+                    self.exit.callback(sandbox_postgres.stop)
+                    self.serve_compose_postgres(sandbox_postgres)
                 services = ["worker", "api", "flower"]
                 self.stack.start(*services)
                 self.stack.wait_all_healthy(*services)
@@ -718,7 +742,9 @@ class Runs:
         user, name = url.username, url.path.strip("/")
         with server.connect(autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [user]).fetchone():
-                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(user)))
+                # The image's entrypoint makes POSTGRES_USER a superuser (initdb -U).
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN SUPERUSER").format(
+                    sql.Identifier(user)))
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(name)))
             conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(
@@ -901,7 +927,8 @@ def runs(request, tmp_path_factory):
     runs = Runs(workdir, blocks, clock, postgres)
     yield runs
     runs.close()
-    blocks = [b for b in shown_blocks() if b.id in runs.futures or b.check in ("install", "delegated", "none")]
+    blocks = [b for b in shown_blocks()
+              if b.id in runs.futures or b.check in ("install", "delegated", "none")]
     kinds = {kind: sum(b.check == kind for b in blocks) for kind in sorted(CHECKS)}
     commands = [c for b in blocks for c in b.commands]
     clock(f"{len(commands)} commands in {len(blocks)} blocks, by declared check: "
@@ -1016,12 +1043,16 @@ def test_try_it_runs_in_a_copy_with_only_what_the_page_installs(page, runs):
     assert files_to_take(page), f"{page}: Try it names no file or folder to take"
     # Nothing but what the page names: every file of the copy is one of them, or in one.
     taken = [ROOT / name for name in files_to_take(page)]
-    assert all(any((source / f).is_file() if source.is_dir() else source.name == f
-                   for source in taken) for f in ctx.copied), ctx.copied
+    # (A section's folder lands flat; a folder inside one, under its name.)
+    assert all(any(((source if is_app_root(source) else source.parent) / f).is_file()
+                   if source.is_dir() else source.name == f for source in taken)
+               for f in ctx.copied), ctx.copied
     # Only what the line names: the project's test tools are not there, nor is pip.
-    probe = subprocess.run(["python", "-c", "import pytest"], cwd=ctx.root, env=ctx.env(),
-                           capture_output=True, text=True, timeout=30)
-    assert "No module named 'pytest'" in probe.stderr, probe.stderr
+    # (The probe is a test tool of the project's that no section's install line names.)
+    assert "pytest_timeout" not in install.replace("-", "_"), install
+    probe = subprocess.run(["python", "-c", "import pytest_timeout"], cwd=ctx.root,
+                           env=ctx.env(), capture_output=True, text=True, timeout=30)
+    assert "No module named 'pytest_timeout'" in probe.stderr, probe.stderr
     assert not (ctx.python.bin / "pip").exists()
     failed = [f"{c.where()}: exit {c.rc}: {c.text}\n  {c.output[-800:]}"
               for b in blocks for c in b.commands if c.rc != 0]

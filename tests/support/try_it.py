@@ -104,14 +104,23 @@ class IsolatedEnv:
                 "PATH": ":".join([str(self.bin), *path])}
 
 
+def is_app_root(folder: Path) -> bool:
+    """examples/<section>/ itself, not a folder inside it."""
+    return folder.parent == ROOT / "examples"
+
+
 def copy_files(names: list[str], dest: Path) -> list[str]:
     """Copy the files (or whole folders, named with a trailing /) a page lists into `dest`,
-    flat, as a reader would; returns what landed there."""
+    as a reader would; returns what landed there. A section's folder (examples/<section>/)
+    is the one the reader works in: its contents land in `dest`. A folder inside one
+    (examples/testing/fixture_suite/) keeps its name (`dest/fixture_suite/`), as "from the
+    folder holding them" reads."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in names:
         source = ROOT / name
         if name.endswith("/"):
-            shutil.copytree(source, dest, dirs_exist_ok=True,
+            into = dest if is_app_root(source) else dest / source.name
+            shutil.copytree(source, into, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "media",
                                                           "celerybeat-schedule*"))
         else:
