@@ -36,9 +36,9 @@ from support.waiting import wait_until
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 ANSWER_WITHIN_S = 5
-# /health stays fast while a publish waits: well under the 2 s broker timeout, with room for a
-# loaded 2-core machine (0.57 s was seen there once).
-HEALTH_WITHIN_S = 1.0
+# /health stays fast while a publish waits: it never waits for the fault (the answer may take
+# up to ANSWER_WITHIN_S). On a loaded 2-core machine it has taken up to 1.1 s.
+HEALTH_WITHIN_S = 2.0
 
 # The apps, by uvicorn target. The ones left out teach a mistake on purpose; their own
 # tests show how each fails, so they are not held to the rule here.

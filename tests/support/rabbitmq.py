@@ -164,8 +164,10 @@ class RabbitMQ:
         return self.start()
 
     # -- state --------------------------------------------------------------------------------
-    def ctl(self, *args: str, timeout: float = 30) -> str:
-        """`rabbitmqctl -n <this node> …`, as the rabbitmq user, with this node's cookie."""
+    def ctl(self, *args: str, timeout: float = 90) -> str:
+        """`rabbitmqctl -n <this node> …`, as the rabbitmq user, with this node's cookie.
+        Each call starts an Erlang VM of its own: on a loaded 2-core machine that alone
+        has taken over 30 s."""
         out = subprocess.run([str(CTL), "-n", self.name, *args], env=self.env(),
                              cwd=self.workdir, capture_output=True, text=True, timeout=timeout,
                              **as_rabbitmq())
