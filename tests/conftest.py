@@ -170,3 +170,16 @@ def database_url(request, postgres, monkeypatch_module) -> str:
 def monkeypatch_module():
     with pytest.MonkeyPatch.context() as mp:
         yield mp
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (support.site.launch), for a module's tests."""
+    from playwright.sync_api import sync_playwright
+
+    from support.site import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from support.site import SiteServer, launch, shared_build
+from support.site import SiteServer, shared_build
 
 
 @pytest.fixture(scope="module")
@@ -13,13 +13,3 @@ def site(tmp_path_factory):
     server = SiteServer(dest).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()

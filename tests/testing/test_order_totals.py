@@ -14,7 +14,6 @@ from sqlalchemy import create_engine
 
 from support.includes import write_include
 from support.planted import planted
-from support.site import launch
 from support.waiting import free_port, wait_until
 
 MODULE = "examples/testing/order_totals.py"
@@ -34,16 +33,6 @@ def filled(database_url):
     engine = create_engine(database_url)
     order_totals.create_and_fill(engine)
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 @contextlib.contextmanager
