@@ -632,10 +632,20 @@ def exec_parts(cmd: Command) -> re.Match:
     return m
 
 
+# Blocks run side by side, but only so many shells at once: the bound on a block is for
+# the block's own commands, not for a queue of others starting Pythons on the same cores.
+SESSIONS = threading.BoundedSemaphore(max(4, 2 * (os.cpu_count() or 1)))
+
+
 def run_session(ctx: Context, commands: list[Command]) -> None:
     """Shell and exec commands, in order, in one bash process, as in a reader's terminal."""
     if not commands:
         return
+    with SESSIONS:
+        run_bash(ctx, commands)
+
+
+def run_bash(ctx: Context, commands: list[Command]) -> None:
     session_env = ctx.env()
     script = ["exec 2>&1 </dev/null"]
     for i, cmd in enumerate(commands):
