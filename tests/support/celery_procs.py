@@ -25,8 +25,9 @@ class Proc:
     """A subprocess whose output goes to a log file the test can read and wait on."""
 
     def __init__(self, argv: list[str], env: dict, log: Path, cwd: Path = EXAMPLES,
-                 stop_signal: int = signal.SIGTERM):
+                 stop_signal: int = signal.SIGTERM, user: str | None = None):
         self.argv, self.env, self.log_path, self.cwd = argv, env, log, cwd
+        self.user = user  # None: this process's own
         # uvicorn wants SIGINT: after SIGTERM it re-raises the signal and dies without
         # running atexit, where coverage saves; after SIGINT it exits normally.
         self.stop_signal = stop_signal
@@ -37,6 +38,7 @@ class Proc:
         with open(self.log_path, "ab") as out:
             self.proc = subprocess.Popen(
                 self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                user=self.user,
                 start_new_session=True,  # its own process group, so nothing is left behind
             )
         return self

@@ -33,21 +33,22 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import signal
 import socket
 import subprocess
-import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
-from .waiting import free_port, port_open, wait_until
+from .server import Server
+from .waiting import port_open, wait_until
 
 BACKEND = "be"
 STATES = {"ready", "drain", "maint"}
 
 
-class HAProxy:
+class HAProxy(Server):
+    program = "haproxy"
+    ready_within = 10.0
+
     def __init__(self, backends: Sequence[int | str], *, check: str | None = None,
                  inter: float = 0.2, fall: int = 2, rise: int = 1, redispatch: bool = False,
                  retries: int = 0, timeout: float = 10.0, port: int | None = None):
@@ -55,23 +56,11 @@ class HAProxy:
         self.servers = [f"s{i}" for i in range(1, len(self.backends) + 1)]
         self.check, self.inter, self.fall, self.rise = check, inter, fall, rise
         self.redispatch, self.retries, self.timeout = redispatch, retries, timeout
-        self.port = port or free_port()
-        self.root: Path | None = None
-        self.proc: subprocess.Popen | None = None
-        self._output: list[str] = []
-        self._collector: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(port)
 
     @property
     def socket_path(self) -> Path:
         return self.root / "admin.sock"
-
-    @property
-    def log(self) -> str:
-        return "".join(self._output)
 
     def config(self) -> str:
         ms = int(self.inter * 1000)
@@ -107,61 +96,23 @@ backend {BACKEND}
 {servers}
 """
 
-    # -- starting and stopping ------------------------------------------------------------
-    def start(self) -> HAProxy:
+    # -- starting -----------------------------------------------------------------------------
+    def argv(self) -> list[str]:
         exe = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin")
         if exe is None:
             raise RuntimeError("haproxy is not installed: run tools/system-deps "
                                "(Debian: apt-get install haproxy)")
-        self.root = Path(tempfile.mkdtemp(prefix="guide-haproxy-"))
         cfg = self.root / "haproxy.cfg"
         cfg.write_text(self.config())
         check = subprocess.run([exe, "-c", "-q", "-f", str(cfg)], capture_output=True,
                                text=True, timeout=30)
         if check.returncode:
-            self.stop()
             raise RuntimeError(f"haproxy rejected its config:\n{check.stdout}{check.stderr}")
         # -db: stay in the foreground, a child this process reaps.
-        self.proc = subprocess.Popen([exe, "-db", "-f", str(cfg)], stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, text=True)
-        self._collector = threading.Thread(target=self._collect, daemon=True)
-        self._collector.start()
-        try:
-            wait_until(lambda: self.proc.poll() is not None or (
-                port_open(self.port) and self.socket_path.exists()), 10,
-                f"haproxy on port {self.port}")
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"haproxy exited {self.proc.returncode}:\n{self.log}")
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return [exe, "-db", "-f", str(cfg)]
 
-    def _collect(self) -> None:
-        for line in self.proc.stdout:
-            self._output.append(line)
-
-    def stop(self) -> None:
-        """Kill HAProxy, reap it, remove its folder. Idempotent."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # hard stop: no connection is waited for
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc is not None and self.proc.stdout:
-            self._collector.join(5)  # it ends at the pipe's end of file
-            self.proc.stdout.close()
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
-
-    def __enter__(self) -> HAProxy:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return port_open(self.port) and self.socket_path.exists()
 
     # -- the runtime API --------------------------------------------------------------------
     def command(self, line: str) -> str:

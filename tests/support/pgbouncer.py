@@ -3,7 +3,7 @@
     bouncer = PgBouncer(postgres, pool_mode="transaction", pool_size=1).start()
     url = bouncer.url("q38")     # postgresql+psycopg://postgres@127.0.0.1:PORT/q38
     ...
-    bouncer.stop()               # SIGTERM (SIGKILL if it overruns), then the folder is removed
+    bouncer.stop()               # SIGTERM (SIGKILL if it overruns), reaped, its folder removed
 
 PgBouncer refuses to run as root, so as root it runs as the `postgres` user, as the cluster
 does (support.postgres). It trusts every client (`auth_type = trust`, the users listed in its
@@ -12,18 +12,12 @@ auth file), like the cluster it fronts: both live for one test run on loopback.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pwd
 import shutil
-import signal
-import socket
-import subprocess
-import tempfile
-from pathlib import Path
 
 from .postgres import SUPERUSER, PostgresServer, _run_as
-from .waiting import free_port, wait_until
+from .server import Server
 
 
 def binary() -> str:
@@ -36,27 +30,25 @@ def binary() -> str:
     return found
 
 
-class PgBouncer:
+class PgBouncer(Server):
+    program = "pgbouncer"
+    ready_within = 15.0
+
     def __init__(self, server: PostgresServer, pool_mode: str = "transaction",
                  pool_size: int = 2):
+        super().__init__()
         self.server, self.pool_mode, self.pool_size = server, pool_mode, pool_size
-        self.port = free_port()
-        self.user = _run_as()
-        self.root: Path | None = None
-        self.proc: subprocess.Popen | None = None
 
     def url(self, dbname: str, driver: str = "postgresql+psycopg") -> str:
         return f"{driver}://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
-    @property
-    def log(self) -> str:
-        path = self.root / "pgbouncer.log" if self.root else None
-        return path.read_text(errors="replace") if path and path.exists() else ""
+    def user(self) -> str | None:
+        return _run_as()
 
-    def start(self) -> PgBouncer:
-        self.root = Path(tempfile.mkdtemp(prefix="guide-pgbouncer-"))
+    def argv(self) -> list[str]:
         ini = self.root / "pgbouncer.ini"
         (self.root / "users.txt").write_text(f'"{SUPERUSER}" ""\n')
+        # No logfile: it logs to stderr, which is the server's log.
         ini.write_text("\n".join([
             "[databases]",
             f"* = host=127.0.0.1 port={self.server.port}",
@@ -68,40 +60,9 @@ class PgBouncer:
             f"auth_file = {self.root / 'users.txt'}",
             f"pool_mode = {self.pool_mode}",
             f"default_pool_size = {self.pool_size}",
-            f"logfile = {self.root / 'pgbouncer.log'}",
             "", ]))
-        if self.user:
-            entry = pwd.getpwnam(self.user)
+        if self.user():
+            entry = pwd.getpwnam(self.user())
             for path in (self.root, *self.root.iterdir()):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
-        self.proc = subprocess.Popen([binary(), str(ini)], user=self.user, cwd=self.root,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_until(self._accepting, 15, f"pgbouncer on port {self.port}")
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _accepting(self) -> bool:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"pgbouncer exited {self.proc.returncode}:\n{self.log[-2000:]}")
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port),
-                                                                    timeout=1):
-            return True
-        return False
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it has not exited in 10 s; reaped; folder removed."""
-        if self.proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-            self.proc = None
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
+        return [binary(), str(ini)]

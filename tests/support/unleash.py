@@ -4,7 +4,7 @@ storing its flags in a database of the suite's private PostgreSQL.
     server = UnleashServer(database_url).start()   # ~5 s warm; its first start migrates
     server.url                                      # http://127.0.0.1:PORT/api (clients' URL)
     server.admin("POST", "/projects/default/features", {"name": "f"})   # the admin API
-    server.stop()                                   # SIGTERM, then SIGKILL if it overruns
+    server.stop()                                   # SIGTERM, SIGKILL if it overruns 20 s
 
 tools/node-deps installs the server into tools/node/node_modules (npm ci). The tokens are
 the fixed ones it is told to create at start: an admin token, and a client token for the
@@ -13,63 +13,47 @@ the fixed ones it is told to create at start: an admin token, and a client token
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import tempfile
-from pathlib import Path
 
 import httpx
 
 from .paths import ROOT
-from .waiting import free_port, wait_until
+from .server import Server
 
 SERVER = ROOT / "tools" / "node" / "node_modules" / "unleash-server" / "dist" / "server.js"
 ADMIN_TOKEN = "*:*.guide-admin-token"
 CLIENT_TOKEN = "default:development.guide-client-token"
 
 
-class UnleashServer:
+class UnleashServer(Server):
+    program = "unleash"
+    ready_within = 120.0  # its first start migrates a fresh database
+    stop_within = 20.0
+
     def __init__(self, database_url: str, port: int | None = None):
+        super().__init__(port)
         # node-postgres reads a libpq URL: postgres://user@host:port/db
         self.database_url = database_url.replace("postgresql+psycopg://", "postgres://")
-        self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
-        self.root: Path | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api"
 
-    @property
-    def log(self) -> str:
-        path = self.root / "unleash.log" if self.root else None
-        return path.read_text(errors="replace") if path and path.exists() else ""
-
-    def start(self, timeout: float = 120) -> UnleashServer:
+    def argv(self) -> list[str]:
         node = shutil.which("node")
         if node is None or not SERVER.exists():
             raise RuntimeError("unleash-server is not installed: run tools/node-deps")
-        self.root = Path(tempfile.mkdtemp(prefix="guide-unleash-"))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("NODE_", "npm_"))}
+        return [node, str(SERVER)]
+
+    def environment(self) -> dict:
+        env = {k: v for k, v in super().environment().items()
+               if not k.startswith(("NODE_", "npm_"))}
         env.update(DATABASE_URL=self.database_url, DATABASE_SSL="false", PORT=str(self.port),
                    INIT_ADMIN_API_TOKENS=ADMIN_TOKEN, INIT_CLIENT_API_TOKENS=CLIENT_TOKEN,
                    LOG_LEVEL="warn", CHECK_VERSION="false", SEND_TELEMETRY="false", TZ="UTC")
-        with open(self.root / "unleash.log", "wb") as out:
-            self.proc = subprocess.Popen([node, str(SERVER)], env=env, cwd=self.root,
-                                         stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        try:
-            wait_until(self._ready, timeout, f"unleash-server on port {self.port}")
-        except BaseException:
-            self.stop()
-            raise
-        return self
+        return env
 
-    def _ready(self) -> bool:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"unleash-server exited {self.proc.returncode}:\n{self.log}")
+    def ready(self) -> bool:
         try:
             return httpx.get(f"http://127.0.0.1:{self.port}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
@@ -81,16 +65,3 @@ class UnleashServer:
                                  headers={"Authorization": ADMIN_TOKEN})
         response.raise_for_status()
         return response
-
-    def stop(self) -> None:
-        """Idempotent: SIGTERM to its process group, SIGKILL if it outlives 20 s."""
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        if self.root is not None:
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root = None
