@@ -45,7 +45,7 @@ system-deps:
 source-pages: $(STAMP)  ## docs/source/: every example, tool and test as a page (git-ignored)
 	$(BIN)/python tools/source_pages.py
 
-docs: source-pages  ## serve the site on http://127.0.0.1:8001 (dev_addr in mkdocs.yml), reloading on changes
+docs: source-pages  ## serve the site on http://127.0.0.1:8008 (dev_addr in mkdocs.yml), reloading on changes
 	$(BIN)/mkdocs serve
 
 site: source-pages  ## strict build into site/

@@ -1216,7 +1216,17 @@ def test_make_docs_leaves_the_readers_ports_free():
     docs_port = docs_pages.site_config().dev_addr.port
     published = {int(port["published"]) for service in resolved()["services"].values()
                  for port in service.get("ports", [])}
-    assert docs_port not in {*READER_PORTS.values(), 6379, *published}, docs_port
+    # Every port a page's command line or a file a reader takes names (Q47's two instances
+    # and their balancer, Q51's probes, ...).
+    named = re.compile(r"(?:--port[ =]|\b(?:localhost|127\.0\.0\.1):)(\d{2,5})\b")
+    in_pages = {int(port) for block in shown_blocks() for cmd in block.commands
+                for port in named.findall(cmd.text)}
+    in_examples = {int(port) for path in docs_pages.ALL_EXAMPLES.rglob("*")
+                   if path.is_file() and path.suffix in (".py", ".cfg", ".yml", ".yaml")
+                   for port in named.findall(path.read_text(errors="replace"))}
+    assert {8000, 8001, 8080} <= in_pages | in_examples  # the scan finds them
+    taken = {*READER_PORTS.values(), 6379, *published, *in_pages, *in_examples}
+    assert docs_port not in taken, (docs_port, sorted(taken))
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^docs:.*\n\t\$\(BIN\)/mkdocs serve\s*$", makefile, re.M), (
         "make docs serves on mkdocs.yml's dev_addr, not a port of its own")
