@@ -122,7 +122,7 @@ def test_waiting_for_a_task_inside_a_task_is_refused(design, design_worker):
 
 
 def test_the_pages_commands_run_as_written(own_stack, design_env, design, design_worker):
-    """The Try it lines need a PostgreSQL, which the site's page check doesn't have."""
+    """The Try it's three `python -c` lines, as written, with the worker this module runs."""
     page = (DOCS / "celery" / "q32-task-design.md").read_text()
     shown = [line for line in page.splitlines() if line.startswith("python -c ")]
     assert len(shown) == 3
