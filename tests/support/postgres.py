@@ -39,6 +39,8 @@ from pathlib import Path
 from .waiting import free_port, wait_until
 
 SUPERUSER = "postgres"
+PREFIX = "guide-pg-"  # each cluster's folder, in the system's temporary folder
+OWNER = "owner.pid"  # in it: the test process that started the cluster
 # Durability off, and nothing the tests don't need: a throwaway cluster.
 SETTINGS = {
     "listen_addresses": "127.0.0.1",
@@ -110,7 +112,9 @@ class PostgresServer:
 
     def start(self) -> PostgresServer:
         t0 = time.monotonic()
-        self.root = Path(tempfile.mkdtemp(prefix="guide-pg-"))
+        sweep_orphans()
+        self.root = Path(tempfile.mkdtemp(prefix=PREFIX))
+        (self.root / OWNER).write_text(str(os.getpid()))
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
@@ -187,6 +191,27 @@ class PostgresServer:
                     wait_until(lambda: not _alive(pid), 10, f"postmaster {pid} to exit")
         shutil.rmtree(self.root, ignore_errors=True)
         self.root = None
+
+
+def sweep_orphans() -> list[Path]:
+    """Stop and remove the clusters whose test process is gone (a run killed with SIGKILL
+    never reaches `stop()`, and a postmaster outlives it); the folders it removed."""
+    swept = []
+    for root in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        try:
+            owner = int((root / OWNER).read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge: being created, or from before owners were noted
+        if _alive(owner):
+            continue
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((root / "data" / "postmaster.pid").read_text().split()[0])
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+                wait_until(lambda pid=pid: not _alive(pid), 10, f"postmaster {pid} to exit")
+        shutil.rmtree(root, ignore_errors=True)
+        swept.append(root)
+    return swept
 
 
 def _alive(pid: int) -> bool:
