@@ -923,7 +923,10 @@ def selected_blocks(session) -> list[Block]:
     wanted |= {b.id for b in shown_blocks() for item in session.items
                if item.path == Path(__file__) and hasattr(item, "callspec")
                and item.callspec.params.get("page") == b.file and b.try_it}
-    # A Try it block needs its page's blocks before it (the programs they start).
+    # A Try it block needs its page's blocks before it (the programs they start). A section
+    # with a runner of its own has no copy to run here.
+    wanted -= {b.id for b in shown_blocks() if b.in_copy and b.section
+               and b.section.name in OWN_RUNNER}
     pages = {b.file for b in shown_blocks() if b.id in wanted and b.in_copy}
     return [b for b in shown_blocks() if b.id in wanted or (b.in_copy and b.file in pages)]
 
