@@ -57,6 +57,14 @@ def test_a_seeded_bad_workflow_is_caught_by_both():
            f"{len(audit)} findings: {', '.join(idents)}")
 
 
+@pytest.fixture(autouse=True)
+def untraced_children(monkeypatch):
+    """The pytest runs these tests start run tests the suite runs itself: coverage in them
+    would measure nothing new and slow them down (the tracer costs every call)."""
+    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def pytest_run(workers: int) -> tuple[float, str]:
     start = time.monotonic()
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly",
