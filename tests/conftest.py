@@ -173,6 +173,15 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
+def untraced_children(monkeypatch_module):
+    """For a module whose Python children run tools (pip, cyclonedx-py, a nested pytest), not
+    example code the suite does not already measure: coverage in them would only slow them
+    down (the tracer costs every call)."""
+    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+        monkeypatch_module.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium through Playwright (support.site.launch), for a module's tests."""
     from playwright.sync_api import sync_playwright

@@ -10,7 +10,8 @@ from build_once import ArtifactStore, build_wheel, deploy, digest, promote
 
 from support.includes import write_observed
 
-pytestmark = pytest.mark.slow  # each build is a pip subprocess
+# Each build is a pip subprocess, a tool: no coverage in it.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("untraced_children")]
 OBSERVED: dict[str, str] = {}
 ROWS = ["rebuild", "epoch", "promote", "tag", "by_digest"]
 EPOCH = 1_700_000_000

@@ -16,6 +16,8 @@ from pipeline_checks import Stage, actionlint, cache_key, install, run_stages, z
 from support.includes import write_observed
 from support.paths import ROOT
 
+pytestmark = pytest.mark.usefixtures("untraced_children")
+
 OBSERVED: dict[str, str] = {}
 ROWS = ["own", "seeded_actionlint", "seeded_zizmor", "xdist", "cache", "key", "fail_fast"]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -55,14 +57,6 @@ def test_a_seeded_bad_workflow_is_caught_by_both():
            f"{len(lint)} findings: {', '.join(kinds)}")
     record("seeded_zizmor", "zizmor on the seeded workflow",
            f"{len(audit)} findings: {', '.join(idents)}")
-
-
-@pytest.fixture(autouse=True)
-def untraced_children(monkeypatch):
-    """The pytest runs these tests start run tests the suite runs itself: coverage in them
-    would measure nothing new and slow them down (the tracer costs every call)."""
-    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
-        monkeypatch.delenv(name, raising=False)
 
 
 def pytest_run(workers: int) -> tuple[float, str]:

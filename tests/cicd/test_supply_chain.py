@@ -13,6 +13,7 @@ from supply_chain import hashed_requirement, new_key, pip_install, sbom, sign, v
 from support.includes import write_observed
 from support.paths import ROOT
 
+pytestmark = pytest.mark.usefixtures("untraced_children")  # pip and cyclonedx-py children
 OBSERVED: dict[str, str] = {}
 ROWS = ["lock", "tampered", "higher", "sbom", "signature"]
 LOCK = ROOT / "requirements.lock"
