@@ -108,6 +108,7 @@ def test_a_higher_version_is_taken_without_hashes_and_refused_with_them(wheels, 
            "(hash mismatch); the lock's `==1.0.0 --hash=…` installs 1.0.0")
 
 
+@pytest.mark.slow  # cyclonedx-py reads the whole lock: seconds
 def test_the_sbom_lists_every_pin_of_the_lock(tmp_path):
     components = sbom(LOCK, tmp_path / "sbom.json")
     pins = sorted(re.match(r"([A-Za-z0-9._-]+)==([^\s;]+)", line).groups()
