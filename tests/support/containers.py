@@ -26,7 +26,10 @@ from pathlib import Path
 CACHE = Path(os.environ.get("GUIDE_CACHE", Path.home() / ".cache" / "guide-cloud"))
 BASE = "guide-base:bookworm"
 SUITE, PACKAGES = "bookworm", ("python3", "python3-venv")
-LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"]
+# `build` and `run` options. No network: nothing in these containers needs one, and a bridge
+# with a veth pair per container changes the host's interfaces, which makes a Chromium in a
+# neighbouring test abort its requests (net::ERR_NETWORK_CHANGED).
+LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "none"]
 NEEDED = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
 
 
@@ -63,7 +66,7 @@ class Podman:
 
     def run(self, *args: str, timeout: float = 300, check: bool = True,
             ) -> subprocess.CompletedProcess:
-        """One podman command; `build` and `run` get the lower ulimits."""
+        """One podman command; `build` and `run` get LIMITS."""
         if args and args[0] in ("build", "run"):
             args = (args[0], *LIMITS, *args[1:])
         out = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout)
