@@ -125,9 +125,18 @@ def test_a_downgrade_after_release_2_wrote_data_loses_it(fresh, releases, monkey
            f"dropped with its data ({rows} rows remain, without it)")
 
 
+def waiting(conn) -> int:
+    """Sessions waiting for a lock: at alembic_version, or for an advisory lock."""
+    at_table = [g for _, _, g in table_locks(conn, "alembic_version")].count(False)
+    advisory = conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                 "AND NOT granted")).scalar()
+    return at_table + advisory
+
+
 def two_pipelines(url: str, run) -> list:
-    """Start two pipelines' migration steps at once, both held at their first look at
-    alembic_version until both are waiting, then released together."""
+    """Start two pipelines' migration steps at once and hold them until both wait: each at
+    its first look at alembic_version, or the second for the first's advisory lock. Then
+    release them together."""
     engine = create_engine(url)
     results = [None, None]
     try:
@@ -138,12 +147,9 @@ def two_pipelines(url: str, run) -> list:
             for t in threads:
                 t.start()
             with engine.connect() as watcher:
-                wait_until(lambda: [g for _, _, g in table_locks(watcher, "alembic_version")
-                                    ].count(False) >= 1, 60, "a pipeline at alembic_version")
-                if run is not locked_pipeline:
-                    wait_until(lambda: [g for _, _, g in table_locks(watcher, "alembic_version")
-                                        ].count(False) == 2, 60, "both pipelines waiting")
-            blocker.rollback()  # releases the lock: both go on at once
+                wait_until(lambda: waiting(watcher) == 2, 60, "both pipelines waiting")
+            blocker.rollback()  # releases the table: both go on at once, unless one waits
+            # for the other's advisory lock
         for t in threads:
             t.join(120)
     finally:
