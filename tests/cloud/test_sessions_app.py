@@ -16,6 +16,7 @@ from support.load import request, run_load
 
 LOOKUPS = 20  # GET /me after one login
 LOAD, KILL_AFTER, CONCURRENCY = 300, 60, 4
+CUT = {"IncompleteRead"}  # a 200 whose body stopped when the instance died
 OBSERVED: dict[str, str] = {}
 ROWS = ["memory", "redis", "kill-plain", "kill-checked"]
 
@@ -83,26 +84,27 @@ def test_sigkill_one_instance_under_load(checked, instances, own_stack):
 
         result = run_load(f"{lb.url}/healthz", requests=LOAD, concurrency=CONCURRENCY,
                           deadline=60, at={KILL_AFTER: kill_b})
-        final = lb.states()
+        if checked:  # two failed probes, 0.2 s apart: the load may have finished first
+            lb.wait_for("s2", "DOWN", timeout=10)
     assert result.unsent == 0 and result.sent == LOAD
     if checked:
-        # Only the requests b was serving when it died can fail (502: the answer never came);
-        # every later one went to a, retried or after the check took b out.
+        # Only the requests b was serving when it died can fail: 502 where its answer had
+        # not begun, a body cut short (IncompleteRead) where it had; every later one went to
+        # a, retried or after the check took b out.
         assert result.failed <= CONCURRENCY, result
-        assert set(result.statuses) - {200} <= {502} and not result.errors, result
-        assert final["s2"] == "DOWN"
+        assert set(result.statuses) - {200} <= {502} and set(result.errors) <= CUT, result
     else:
         # Round-robin keeps sending every other request to the dead instance: about half of
         # what came after the kill fails: 503 where HAProxy could not connect, 502 for the
         # requests the instance was serving when it died.
         after = LOAD - KILL_AFTER
         assert after // 2 - 2 * CONCURRENCY <= result.failed <= after // 2 + CONCURRENCY, result
-        assert set(result.statuses) <= {200, 502, 503} and not result.errors, result
+        assert set(result.statuses) <= {200, 502, 503} and set(result.errors) <= CUT, result
     label = ("with `option httpchk` and `option redispatch`" if checked
              else "without health check or redispatch")
     OBSERVED[f"kill-{'checked' if checked else 'plain'}"] = (
         f"| {LOAD} requests, {CONCURRENCY} at a time; instance b SIGKILLed after {KILL_AFTER}, "
-        f"{label} | {result.failed} failed ({dict(result.statuses)}) |")
+        f"{label} | {result.failed} failed ({dict(result.statuses) | dict(result.errors)}) |")
 
 
 def test_an_unreachable_session_store_is_a_503_not_a_500(monkeypatch):
