@@ -96,16 +96,23 @@ def test_chromium_uploads_straight_to_storage_and_the_api_never_sees_the_bytes(
         "s3rver stored the same bytes with `Content-Type: image/png` |")
 
 
+# A signature's time is in whole seconds, so a URL signed for 1 s may be expired 0.1 s
+# later; a busy machine needs a few seconds between signing and the first GET.
+EXPIRES_S = 3
+
+
 def test_a_download_url_is_refused_after_it_expires(uploads):
     uploads.s3.put_object(Bucket=BUCKET, Key="uploads/report.pdf", Body=b"%PDF-1.7",
                           ContentType="application/pdf")
-    url = uploads.download_url("uploads/report.pdf", seconds=1)
+    url = uploads.download_url("uploads/report.pdf", seconds=EXPIRES_S)
     before = request(url)
-    after = wait_until(lambda: (r := request(url))[0] != 200 and r, 15, "the URL to expire")
+    after = wait_until(lambda: (r := request(url))[0] != 200 and r, EXPIRES_S + 15,
+                       "the URL to expire")
     assert before == (200, b"%PDF-1.7")
     assert after[0] == 403 and b"Request has expired" in after[1], after
-    OBSERVED["expired"] = ("| `GET` with a download URL signed for 1 s, before and after | "
-                           f"{before[0]}, then {after[0]} `AccessDenied: Request has expired` |")
+    OBSERVED["expired"] = (f"| `GET` with a download URL signed for {EXPIRES_S} s, before and "
+                           f"after | {before[0]}, then {after[0]} `AccessDenied: Request has "
+                           "expired` |")
 
 
 @pytest.mark.parametrize("ask, status", [
