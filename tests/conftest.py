@@ -14,7 +14,7 @@ import sections
 
 from support.postgres import PostgresServer
 from support.stack import Stack, preset_environment
-from support.untraced import coverage_paused
+from support.untraced import COVERAGE_VARS, coverage_paused
 
 # Each section's app root on sys.path, from the one description of the sections: a test imports
 # an example by its plain name, as the section's worker and a reader's shell do. A name that two
@@ -179,7 +179,7 @@ def untraced_children(monkeypatch_module):
     """For a module whose Python children run tools (pip, cyclonedx-py, a nested pytest), not
     example code the suite does not already measure: coverage in them would only slow them
     down (the tracer costs every call)."""
-    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+    for name in COVERAGE_VARS:
         monkeypatch_module.delenv(name, raising=False)
 
 

@@ -193,10 +193,9 @@ class PostgresServer:
         self.root = None
 
 
-def sweep_orphans() -> list[Path]:
+def sweep_orphans() -> None:
     """Stop and remove the clusters whose test process is gone (a run killed with SIGKILL
-    never reaches `stop()`, and a postmaster outlives it); the folders it removed."""
-    swept = []
+    never reaches `stop()`, and a postmaster outlives it)."""
     for root in Path(tempfile.gettempdir()).glob(f"{PREFIX}*"):
         try:
             owner = int((root / OWNER).read_text())
@@ -210,8 +209,6 @@ def sweep_orphans() -> list[Path]:
                 os.kill(pid, signal.SIGKILL)
                 wait_until(lambda pid=pid: not _alive(pid), 10, f"postmaster {pid} to exit")
         shutil.rmtree(root, ignore_errors=True)
-        swept.append(root)
-    return swept
 
 
 def _alive(pid: int) -> bool:

@@ -21,10 +21,14 @@ def environ() -> dict[str, str]:
             if (value := os.environ.get(key)) is not None}
 
 
+# What coverage's subprocess patch passes on to start a tracer in a Python child.
+COVERAGE_VARS = ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START")
+
+
 def untraced(env: dict | None = None) -> dict:
     """A copy of `env` (default: os.environ) that starts no coverage in the child."""
     env = dict(environ() if env is None else env)
-    for name in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+    for name in COVERAGE_VARS:
         env.pop(name, None)
     return env
 
