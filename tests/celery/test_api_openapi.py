@@ -15,13 +15,16 @@ replaying one fixed sample for ever. The seed is printed, and a failure names it
 import os
 import random
 from collections import Counter
+from typing import Annotated
 
 import api
 import blocking_publish
+import jsonschema_rs
 import load_tasks
 import pytest
 import schemathesis
 from PIL import Image
+from pydantic import TypeAdapter, ValidationError
 
 SEED = int(os.environ.get("SCHEMATHESIS_SEED") or random.SystemRandom().randrange(2**32))
 REPLAY = f"replay with SCHEMATHESIS_SEED={SEED}"
@@ -37,17 +40,48 @@ CONFIG = {
 
 # The apps that teach a mistake on purpose are left out (mistake_*.py), and so is the
 # pitfall endpoints that block on Redis without timeouts (tests/celery/test_blocking_publish.py).
+APPS = {"api:app": (api, api.app), "load_tasks:api": (load_tasks, load_tasks.api),
+        "blocking_publish:app": (blocking_publish, blocking_publish.app)}
 SCHEMAS = {
-    "api:app": schemathesis.openapi.from_asgi(
-        "/openapi.json", api.app, config=schemathesis.Config.from_dict(CONFIG)),
-    "load_tasks:api": schemathesis.openapi.from_asgi(
-        "/openapi.json", load_tasks.api, config=schemathesis.Config.from_dict(CONFIG)),
-    "blocking_publish:app": schemathesis.openapi.from_asgi(
-        "/openapi.json", blocking_publish.app, config=schemathesis.Config.from_dict(CONFIG),
-    ).exclude(path="/async-delay").exclude(path="/sync-delay-no-timeouts"),
+    name: schemathesis.openapi.from_asgi(
+        "/openapi.json", app, config=schemathesis.Config.from_dict(CONFIG))
+    for name, (_, app) in APPS.items()
 }
+SCHEMAS["blocking_publish:app"] = (
+    SCHEMAS["blocking_publish:app"].exclude(path="/async-delay")
+    .exclude(path="/sync-delay-no-timeouts"))
 
-pytestmark = pytest.mark.slow  # about 40 s for some 460 requests
+# The fuzz runs are slow: about 40 s for some 460 requests.
+slow = pytest.mark.slow
+
+# Strings on which regex engines disagree: Latin, a combining mark, an Arabic-Indic digit,
+# a superscript, a titlecase letter, a trailing newline.
+PROBES = ["photo.png", "job:1", "é", "a\u0300", "\u0663", "\u00b2", "\u01c5", "job\n"]
+
+
+@pytest.mark.parametrize("name", APPS)
+def test_every_pattern_draws_the_same_line_in_the_app_and_in_its_document(name):
+    """A field's pattern is checked twice: by Pydantic, when the app validates a request, and
+    by a JSON Schema validator reading the OpenAPI document (a client, or the fuzzer). Each
+    probe must get the same verdict from both, or the document promises what the app breaks."""
+    module, app = APPS[name]
+    checked = []
+    for model, schema in app.openapi()["components"]["schemas"].items():
+        for field, prop in schema.get("properties", {}).items():
+            if "pattern" not in prop:
+                continue
+            info = getattr(module, model).model_fields[field]
+            app_reading = TypeAdapter(Annotated[info.annotation, info])
+            document_reading = jsonschema_rs.validator_for(prop)
+            for probe in PROBES:
+                try:
+                    app_reading.validate_python(probe)
+                    accepted = True
+                except ValidationError:
+                    accepted = False
+                assert accepted == document_reading.is_valid(probe), (model, field, probe)
+            checked.append(f"{model}.{field}")
+    assert checked or name == "blocking_publish:app"  # its bodies have no patterns
 
 CASES: Counter = Counter()
 OPERATIONS: dict[str, set[str]] = {name: set() for name in SCHEMAS}
@@ -78,15 +112,18 @@ def run(name: str, case) -> None:
 
 
 @SCHEMAS["api:app"].parametrize()
+@slow
 def test_api(case, worker):
     run("api:app", case)
 
 
 @SCHEMAS["load_tasks:api"].parametrize()
+@slow
 def test_load_tasks(case, worker):
     run("load_tasks:api", case)
 
 
 @SCHEMAS["blocking_publish:app"].parametrize()
+@slow
 def test_blocking_publish(case, worker):
     run("blocking_publish:app", case)
