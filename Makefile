@@ -9,7 +9,7 @@ LOCK    := requirements.lock
 IMAGE_LOCK := requirements-image.lock
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps source-pages clean section
+.PHONY: docs site test quick includes mutants lint bench lock upgrade system-deps container-base source-pages clean section
 
 # Exactly the locked versions; the project itself is not installed (nothing to import).
 $(STAMP): $(LOCK)
@@ -42,6 +42,11 @@ lock upgrade:
 system-deps:
 	tools/system-deps
 
+# The container tests' base image, from Debian packages: minutes the first time on a machine,
+# nothing after (tests/support/containers.py).
+container-base: system-deps $(STAMP)
+	PYTHONPATH=tests $(BIN)/python -m support.containers
+
 source-pages: $(STAMP)  ## docs/source/: every example, tool and test as a page (git-ignored)
 	$(BIN)/python tools/source_pages.py
 
@@ -54,7 +59,7 @@ site: source-pages  ## strict build into site/
 lint: $(STAMP)
 	$(BIN)/ruff check examples tests tools docs/hooks
 
-test: system-deps lint  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
+test: system-deps lint container-base  ## everything: lint, docs checks, real Redis/Celery/SMTP, browser, coverage of examples/
 	rm -rf .coverage-data
 	$(BIN)/coverage run -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	$(BIN)/coverage combine --quiet
@@ -65,11 +70,11 @@ quick: system-deps lint  ## the edit loop: lint, then every test not marked slow
 	paths="$(if $(SECTION),$$($(BIN)/python tools/sections.py --tests $(SECTION)) tests/site)" && \
 	  $(BIN)/python -m pytest -n 3 --dist loadfile -m "not slow" $$paths $(PYTEST_ARGS)
 
-includes: $(STAMP) system-deps  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
+includes: $(STAMP) system-deps container-base  ## rewrite the figures pages quote (docs/_includes/) from one fresh run
 	UPDATE_INCLUDES=1 $(BIN)/python -m pytest -n 3 --dist loadfile $(PYTEST_ARGS)
 	UPDATE_INCLUDES=1 $(BIN)/python tools/mutants.py
 
-mutants: $(STAMP) system-deps  ## break each central claim (tests/mutants.toml) in a copy; its proof must fail
+mutants: $(STAMP) system-deps container-base  ## break each central claim (tests/mutants.toml) in a copy; its proof must fail
 	$(BIN)/python tools/mutants.py $(MUTANTS_ARGS)
 
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)

@@ -29,7 +29,7 @@ import pytest
 import sections
 
 from support import docs_pages
-from support.containers import LIMITS, Podman
+from support.containers import CONFINEMENT, Podman
 from support.paths import ROOT, TOOLS
 from support.sandbox import DAEMON_DOWN, compose
 from support.untraced import untraced
@@ -126,9 +126,9 @@ def test_the_block_runs_as_written(page, line, lines, postgres, guide, own_stack
             pytest.skip(f"no container runtime here: missing {', '.join(Podman.missing())}")
         runtime.base_image()
         base = "command " + " ".join(shlex.quote(a) for a in runtime.argv())
-        limits = " ".join(LIMITS)
+        confinement = " ".join(CONFINEMENT)
         script.append(f'podman() {{ case $1 in build|run) local c=$1; shift; '
-                      f'{base} "$c" {limits} "$@" ;; *) {base} "$@" ;; esac; }}')
+                      f'{base} "$c" {confinement} "$@" ;; *) {base} "$@" ;; esac; }}')
         work = work / "container"
     expected = EXPECT[page]
     for text in lines:

@@ -7,8 +7,9 @@ from Debian packages with debootstrap (no registry is reachable here).
 
 The base image's root file system is built once per set of inputs (suite, packages, mirror)
 into ~/.cache/guide-cloud/ (about a minute on an idle machine, several on a busy one), and
-the runtime's store lives there too, so later runs import nothing. Nothing is left running:
-`run` is one podman command to its end; a test removes the containers it starts.
+the runtime's store lives there too, so later runs import nothing. `make test` builds it
+before the tests start (`make container-base`, this module's `__main__`). Nothing is left
+running: `run` is one podman command to its end; a test removes the containers it starts.
 
 Two limits of this kind of machine: crun refuses its cgroup setup (so `--runtime runc`), and
 the machine's open-files limit is above what a container may set (so `--ulimit` lower).
@@ -26,10 +27,11 @@ from pathlib import Path
 CACHE = Path(os.environ.get("GUIDE_CACHE", Path.home() / ".cache" / "guide-cloud"))
 BASE = "guide-base:bookworm"
 SUITE, PACKAGES = "bookworm", ("python3", "python3-venv")
-# `build` and `run` options. No network: nothing in these containers needs one, and a bridge
-# with a veth pair per container changes the host's interfaces, which makes a Chromium in a
-# neighbouring test abort its requests (net::ERR_NETWORK_CHANGED).
-LIMITS = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "none"]
+# What `build` and `run` confine a container to: a few limits, and no network. Nothing in
+# these containers needs one, and a bridge with a veth pair per container changes the host's
+# interfaces, which makes a Chromium in a neighbouring test abort its requests
+# (net::ERR_NETWORK_CHANGED).
+CONFINEMENT = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "--network", "none"]
 NEEDED = {"podman": "podman", "runc": "runc", "debootstrap": "debootstrap"}
 
 
@@ -66,9 +68,9 @@ class Podman:
 
     def run(self, *args: str, timeout: float = 300, check: bool = True,
             ) -> subprocess.CompletedProcess:
-        """One podman command; `build` and `run` get LIMITS."""
+        """One podman command; `build` and `run` get CONFINEMENT."""
         if args and args[0] in ("build", "run"):
-            args = (args[0], *LIMITS, *args[1:])
+            args = (args[0], *CONFINEMENT, *args[1:])
         out = subprocess.run(self.argv(*args), capture_output=True, text=True, timeout=timeout)
         if check and out.returncode:
             raise RuntimeError(f"podman {' '.join(args)} exited {out.returncode}:\n"
@@ -108,3 +110,18 @@ def rootfs() -> Path:
     partial.rename(tarball)
     shutil.rmtree(folder, ignore_errors=True)
     return tarball
+
+
+if __name__ == "__main__":
+    # `make container-base`: the one-time build, before the tests, so that no test's time
+    # bound pays for a debootstrap.
+    import time
+
+    runtime = Podman.find()
+    if runtime is None:
+        print(f"no container runtime here (missing {', '.join(Podman.missing())}): "
+              "the container tests will skip")
+    else:
+        started = time.monotonic()
+        runtime.base_image()
+        print(f"{BASE}: ready after {time.monotonic() - started:.0f} s")
