@@ -227,10 +227,17 @@ def create(root: Path, name: str, title: str,
     if questions is None:
         first = existing[-1].questions[1] + 1
         questions = (first, first + 5)
+    module = module_name(name)
+    # Refused before anything is written, as a clash would stop every test run.
+    clashes = sections.shadowing({**{s.name: s.modules() for s in existing}, name: {module}})
+    if clashes:
+        raise SystemExit("example modules that would shadow each other:\n" + "\n".join(clashes))
+    for folder in ("docs", "examples", "tests"):
+        if (root / folder / name).exists():
+            raise SystemExit(f"{folder}/{name}/ exists already")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(add_to_pyproject(pyproject.read_text(), name, title, questions))
     section = next(s for s in sections.load(pyproject) if s.name == name)
-    module = module_name(name)
     number = questions[0]
     heading = f"Q{number} {title}: the first question?"
     question = f"q{number}-first-question.md"
@@ -240,15 +247,9 @@ def create(root: Path, name: str, title: str,
         section.examples / f"{module}.py": example_module(section),
         section.tests / f"test_{module}.py": first_test(section),
     }
-    for path in files:
-        if path.exists():
-            raise SystemExit(f"{path.relative_to(root)} exists already")
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-    clashes = sections.clashes(sections.load(pyproject))
-    if clashes:
-        raise SystemExit("example modules that would shadow each other:\n" + "\n".join(clashes))
     section.install_include.write_text(install_line.include(section))
     mkdocs = root / "mkdocs.yml"
     mkdocs.write_text(add_to_nav(mkdocs.read_text(), section, question, heading))

@@ -117,19 +117,25 @@ def clashes(sections: tuple[Section, ...] | None = None) -> list[str]:
     """Names that would shadow something once every app root is on sys.path: a module of two
     sections, or of a section and the standard library or an installed distribution."""
     sections = all_sections() if sections is None else sections
-    roots = {s.examples for s in (*sections, *all_sections())}
+    return shadowing({s.name: s.modules() for s in sections})
+
+
+def shadowing(modules: dict[str, set[str]]) -> list[str]:
+    """clashes(), for the top-level names of each section's app root, by section name (what
+    a section about to be written would add, too)."""
+    roots = {s.examples for s in all_sections()}
     outside = [p for p in sys.path if p and Path(p).resolve() not in roots]
     owner: dict[str, str] = {}
     found = []
-    for section in sections:
-        for name in sorted(section.modules()):
+    for section, names in modules.items():
+        for name in sorted(names):
             if name in owner:
-                found.append(f"{name}: examples/{owner[name]}/ and examples/{section.name}/")
+                found.append(f"{name}: examples/{owner[name]}/ and examples/{section}/")
             elif name in sys.stdlib_module_names:
-                found.append(f"{name}: examples/{section.name}/ shadows the standard library")
+                found.append(f"{name}: examples/{section}/ shadows the standard library")
             elif importlib.machinery.PathFinder.find_spec(name, outside) is not None:
-                found.append(f"{name}: examples/{section.name}/ shadows an installed package")
-            owner.setdefault(name, section.name)
+                found.append(f"{name}: examples/{section}/ shadows an installed package")
+            owner.setdefault(name, section)
     return found
 
 

@@ -103,6 +103,24 @@ def test_a_name_already_described_is_refused(tmp_path):
         new_section.create(copy, "Bad-Name", "Bad")
 
 
+def test_a_refused_name_leaves_the_project_as_it_was(tmp_path):
+    """A module that would shadow another section's, or a folder already there: refused
+    before a file is written."""
+    copy = tmp_path / "project"
+    (copy / "examples" / "celery").mkdir(parents=True)
+    shutil.copy(ROOT / "pyproject.toml", copy)
+    (copy / "examples" / "celery" / f"{NAME}_basics.py").write_text("")
+    with pytest.raises(SystemExit, match=f"{NAME}_basics: examples/celery/ and examples/{NAME}/"):
+        new_section.create(copy, NAME, TITLE)
+    (copy / "examples" / "celery" / f"{NAME}_basics.py").unlink()
+    (copy / "docs" / NAME).mkdir(parents=True)
+    with pytest.raises(SystemExit, match=f"docs/{NAME}/ exists already"):
+        new_section.create(copy, NAME, TITLE)
+    assert (copy / "pyproject.toml").read_text() == (ROOT / "pyproject.toml").read_text()
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*")) == [
+        "docs", f"docs/{NAME}", "examples", "examples/celery", "pyproject.toml"]
+
+
 def test_the_entry_and_the_extra_land_where_the_description_reads_them(tmp_path):
     text = new_section.add_to_pyproject((ROOT / "pyproject.toml").read_text(), NAME, TITLE,
                                         (90, 95))
