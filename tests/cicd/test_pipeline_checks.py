@@ -85,9 +85,11 @@ def test_a_warm_cache_installs_faster_than_a_cold_one(tmp_path):
     pins = [re.search(rf"^{name}==\S+", lock, re.M)[0] for name in SMALL_LOCK]
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("\n".join(pins) + "\n")
-    cache = tmp_path / "cache"
-    cold = install(requirements, tmp_path / "venv", cache)
-    warm = install(requirements, tmp_path / "venv", cache)
+    # The best of three each: one install takes a second or less, so a busy machine's pause
+    # in a single one would read as the cache's doing.
+    caches = [tmp_path / f"cache-{n}" for n in range(3)]
+    cold = min(install(requirements, tmp_path / "venv", cache) for cache in caches)
+    warm = min(install(requirements, tmp_path / "venv", caches[-1]) for _ in caches)
     assert cold / warm >= 1.5, (cold, warm)
     record("cache", f"uv installs {len(pins)} pinned packages into a fresh venv, "
            "empty cache then the same cache", f"{cold:.1f} s then {warm:.1f} s: "
