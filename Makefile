@@ -80,11 +80,11 @@ mutants: $(STAMP) system-deps container-base  ## break each central claim (tests
 bench: system-deps $(STAMP)  ## the benchmark page's numbers, on this machine (private Redis and workers, ~2 min)
 	$(BIN)/python tools/benchmark.py
 
-# A new section, ready to fill in (tools/new_section.py says what it writes). It needs only
-# the standard library: the project's Python if there is one, else $(PY).
-section:  ## make section NAME=testing TITLE="Testing" [QUESTIONS=41-46]
-	$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY)) tools/new_section.py \
-	  --name "$(NAME)" --title "$(TITLE)" $(if $(QUESTIONS),--questions $(QUESTIONS))
+# A new section, ready to fill in (tools/new_section.py says what it writes). Its cheat sheet
+# comes from its pages as the build reads them, so it needs the project's Python.
+section: $(STAMP)  ## make section NAME=testing TITLE="Testing" [QUESTIONS=41-46]
+	$(BIN)/python tools/new_section.py --name "$(NAME)" --title "$(TITLE)" \
+	  $(if $(QUESTIONS),--questions $(QUESTIONS))
 
 # Everything a build or a test run writes, and nothing else (.venv stays).
 clean:

@@ -13,7 +13,8 @@ writes, for a section `<name>` whose questions follow the last section's (or --q
 - examples/<name>/<name>_basics.py, one module with a section a page can show, and
   tests/<name>/test_<name>_basics.py, its first test, which passes;
 - the section's block in mkdocs.yml's nav, its line in README.md's list of sections, its
-  install line (docs/_includes/<name>-install.md) and the home page's list (docs/index.md);
+  install line (docs/_includes/<name>-install.md), its cheat sheet and practice questions
+  (tools/rehearse.py) and the home page's list (docs/index.md);
 - where the claims-mutation table (tests/mutants.toml) exists, the first page's entry: the
   change to the example that makes its claim false, and the test that must then fail.
 
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 import argparse
 import re
+import subprocess
 import sys
 from pathlib import Path
 
 import home_page
 import install_line
+import rehearse
 import sections
 
 NAME = re.compile(r"^[a-z][a-z0-9]*$")
@@ -105,7 +108,7 @@ def question_page(section: sections.Section, number: int, heading: str) -> str:
 
 The answer in depth, each claim next to the code that shows it:
 
-```python title="examples/{name}/{module}.py"
+```python {{title="examples/{name}/{module}.py" data-cheat="def answer()"}}
 --8<-- "examples/{name}/{module}.py:answer"
 ```
 
@@ -196,7 +199,8 @@ def mutant_entry(section: sections.Section, page: str, number: int) -> str:
 def add_to_nav(text: str, section: sections.Section, question: str, heading: str) -> str:
     """The section's block after the last section's block of the nav."""
     block = (f"  - {section.title}:\n      - {section.name}/index.md\n"
-             f'      - "{heading}": {section.name}/{question}\n')
+             f'      - "{heading}": {section.name}/{question}\n'
+             f'      - "Cheat sheet": {section.name}/{rehearse.SHEET}\n')
     lines = text.split("\n")
     nav = lines.index("nav:")
     last = None
@@ -255,8 +259,14 @@ def create(root: Path, name: str, title: str,
     mkdocs.write_text(add_to_nav(mkdocs.read_text(), section, question, heading))
     readme = root / "README.md"
     readme.write_text(add_to_readme(readme.read_text(), section))
+    # The cheat sheet and the practice mode's questions, from the pages as they now are (a
+    # process of its own: this one has read the description without the new section).
+    subprocess.run([sys.executable, str(root / "tools" / "rehearse.py")], check=True,
+                   capture_output=True, timeout=120)
+    sheet, practice = section.docs / rehearse.SHEET, rehearse.PRACTICE_JSON
     home = home_page.write(root)
-    written = [*files, section.install_include, pyproject, mkdocs, readme, home]
+    written = [*files, section.install_include, pyproject, mkdocs, readme, sheet,
+               root / practice.relative_to(rehearse.ROOT), home]
     mutants = root / "tests" / "mutants.toml"
     if mutants.is_file():
         mutants.write_text(mutants.read_text().rstrip("\n") + "\n"

@@ -59,7 +59,7 @@ def test_make_section_writes_a_section_that_builds_and_passes_its_tests(tmp_path
         f"docs/{NAME}/index.md", f"docs/{NAME}/q{number}-first-question.md",
         f"examples/{NAME}/{NAME}_basics.py", f"tests/{NAME}/test_{NAME}_basics.py",
         f"docs/_includes/{NAME}-install.md", "pyproject.toml", "mkdocs.yml", "README.md",
-        "docs/index.md", *mutants])
+        f"docs/{NAME}/cheat-sheet.md", "docs/assets/practice.json", "docs/index.md", *mutants])
     after = sections.load(copy / "pyproject.toml")
     assert [s.name for s in after] == [*(s.name for s in before), NAME]
     assert after[-1].questions == (number, number + 5) and after[-1].extra == ()
@@ -72,11 +72,14 @@ def test_make_section_writes_a_section_that_builds_and_passes_its_tests(tmp_path
     assert (copy / "site" / NAME / f"q{number}-first-question" / "index.html").is_file()
     print(f"mkdocs build --strict: exit 0, site/{NAME}/q{number}-first-question/ built")
 
-    # The new section's first test passes, and its pages pass the checks every page meets.
+    # The new section's first test passes, and its pages pass the checks every page meets:
+    # its shell blocks run as written, its sentences are shown, its sheet is its pages'.
     tests = run([str(BIN / "python"), "-m", "pytest", "-q", "-p", "no:randomly",
                  f"tests/{NAME}", "tests/site/test_answer_pages.py",
+                 "tests/site/test_shown_by.py", "tests/tools/test_rehearse.py",
                  "tests/tools/test_home_page.py", "tests/tools/test_sections.py",
-                 "tests/tools/test_install_line.py"], copy, 300)
+                 "tests/tools/test_install_line.py", "tests/site/test_page_commands.py",
+                 "-k", f"not test_page_commands or {NAME}/"], copy, 300)
     summary = tests.stdout.strip().splitlines()[-1]
     print(f"pytest tests/{NAME} and the page checks, in the copy: {summary}")
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
