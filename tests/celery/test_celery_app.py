@@ -179,10 +179,11 @@ def test_beat_sends_the_cleanup_and_the_worker_runs_it(worker, stack):
 
 # --- queues: a flood of images and the mail --------------------------------------------------
 
-IMAGE_SECONDS = 0.5  # each image task lingers this long (support.launch's pause_after_run)
+IMAGE_SECONDS = 1.0  # each image task lingers this long (support.launch's pause_after_run)
+FLOOD = 3  # images sent before the mail
 
 
-def flood_then_mail(client, n: int = 4) -> tuple[int, float, str]:
+def flood_then_mail(client, n: int = FLOOD) -> tuple[int, float, str]:
     """`n` image jobs, then one mail: how many images finished before the mail did, how
     long the mail took from send to result, and its id."""
     images = [client.send_task("celery_app.process_image", ("flood.png", 64), queue="images")
@@ -218,8 +219,10 @@ def test_images_hold_up_the_mail_unless_emails_has_a_worker_of_its_own(make_stac
         own.stop(*own.procs)
     print(f"one worker: {shared_done} image(s) before the mail, {shared_took:.2f} s; "
           f"with a mail worker: {own_done}, {own_took:.2f} s")
-    # The mail waited for the image holding the only slot...
-    assert shared_done >= 1 and shared_took >= IMAGE_SECONDS
-    # ...and, with a worker of its own, for none of them.
-    assert own_done == 0
+    # The mail waited for the image holding the only slot, not for the whole flood...
+    assert 1 <= shared_done < FLOOD and shared_took >= IMAGE_SECONDS
+    # ...and, with a worker of its own, ran while images were still queued: not even the
+    # second image had finished (the first may have, on a busy machine, before the mail
+    # worker's first fetch).
+    assert own_done <= 1
     assert f"celery_app.send_email[{own_mail}] succeeded" in mail.log

@@ -86,11 +86,13 @@ def test_a_warm_cache_installs_faster_than_a_cold_one(tmp_path):
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("\n".join(pins) + "\n")
     # The best of three each: one install takes a second or less, so a busy machine's pause
-    # in a single one would read as the cache's doing.
+    # in a single one would read as the cache's doing. The packages come from a local index
+    # here, so "cold" skips the download a real runner pays: x2.3 on a quiet machine, x1.45
+    # under a loaded suite run; a cache that isn't used reads x1.
     caches = [tmp_path / f"cache-{n}" for n in range(3)]
     cold = min(install(requirements, tmp_path / "venv", cache) for cache in caches)
     warm = min(install(requirements, tmp_path / "venv", caches[-1]) for _ in caches)
-    assert cold / warm >= 1.5, (cold, warm)
+    assert cold / warm >= 1.2, (cold, warm)
     record("cache", f"uv installs {len(pins)} pinned packages into a fresh venv, "
            "empty cache then the same cache", f"{cold:.1f} s then {warm:.1f} s: "
            f"×{cold / warm:.1f}")
