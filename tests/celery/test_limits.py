@@ -182,7 +182,7 @@ def test_the_pages_commands_run_as_written(make_stack, tmp_path):
 def test_the_threads_and_solo_pools_ignore_time_limits_and_solo_answers_no_one_meanwhile(
         make_stack):
     """Only prefork enforces time limits: a threads or solo worker lets `stuck` (time_limit=1)
-    run its 6 s to the end. And a solo worker runs the task in its only thread, so while it
+    run its 10 s to the end. And a solo worker runs the task in its only thread, so while it
     runs, remote control (`celery inspect ping`) gets no answer."""
     other = make_stack()
     client = other.client()
@@ -193,7 +193,10 @@ def test_the_threads_and_solo_pools_ignore_time_limits_and_solo_answers_no_one_m
     host = re.search(r"(solo@\S+) ready\.", workers["solo"].log)[1]
     assert other.celery("-A", "limits", "inspect", "ping", "-d", host, "-t", "5").count(
         "pong") == 1  # idle: it answers
-    runs = [client.send_task("limits.stuck", (6,), queue="limits") for _ in range(2)]
+    # 10 s: the ping below is a fresh `celery` process with a 2 s wait, and it must be over
+    # before the tasks are, even on a loaded machine (with 6 s, one such run saw a task end
+    # first).
+    runs = [client.send_task("limits.stuck", (10,), queue="limits") for _ in range(2)]
     wait_until(lambda: all(re.search(r"limits\.stuck\[\S+\] received", p.log)
                            for p in workers.values()), 15, "each worker running one")
     with pytest.raises(AssertionError, match="No nodes replied"):
