@@ -263,10 +263,10 @@ def create(root: Path, name: str, title: str,
     # process of its own: this one has read the description without the new section).
     subprocess.run([sys.executable, str(root / "tools" / "rehearse.py")], check=True,
                    capture_output=True, timeout=120)
-    sheet, practice = section.docs / rehearse.SHEET, rehearse.PRACTICE_JSON
+    practice = root / rehearse.PRACTICE_JSON.relative_to(rehearse.ROOT)
     home = home_page.write(root)
-    written = [*files, section.install_include, pyproject, mkdocs, readme, sheet,
-               root / practice.relative_to(rehearse.ROOT), home]
+    written = [*files, section.install_include, pyproject, mkdocs, readme,
+               section.docs / rehearse.SHEET, practice, home]
     mutants = root / "tests" / "mutants.toml"
     if mutants.is_file():
         mutants.write_text(mutants.read_text().rstrip("\n") + "\n"
